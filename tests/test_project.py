@@ -1,0 +1,74 @@
+"Project-level checks that no single notebook owns: packaging metadata, the console script, the docs tools."
+import configparser, json, subprocess, sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / 'tools'))
+
+
+def cfg():
+    c = configparser.ConfigParser(delimiters=['=']); c.read(ROOT / 'settings.ini'); return c['DEFAULT']
+
+
+def test_pins_are_kept():
+    req, dev = cfg()['requirements'].split(), cfg()['dev_requirements'].split()
+    for pin in ['torch==2.14.1', 'torchvision==0.29.1', 'fastai==2.8.7', 'fastcore<2', 'fastprogress<1.1']: assert pin in req
+    for pin in ['nbdev==2.4.14', 'execnb<0.2', 'ghapi<2', 'plum-dispatch<2.10']: assert pin in dev
+
+
+def test_nbdev_settings():
+    c = cfg()
+    assert c['recursive'] == 'True' and c['black_formatting'] == 'False' and c['clean_ids'] == 'True'
+    assert 'slow' in c['tst_flags'].split()
+    assert c['console_scripts'].startswith('mdrdx=mdrdx.cli:main')
+
+
+def test_console_script_lists_commands():
+    out = subprocess.run([sys.executable, '-c', 'from mdrdx.cli import main; raise SystemExit(main(["--help"]))'],
+                         capture_output=True, text=True, check=True).stdout
+    assert 'demo' in out and 'usage: mdrdx COMMAND' in out
+    bad = subprocess.run([sys.executable, '-c', 'from mdrdx.cli import main; raise SystemExit(main(["nope"]))'],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and "unknown command 'nope'" in bad.stderr
+
+
+def test_demo_options_parse():
+    out = subprocess.run([sys.executable, '-c', 'from mdrdx.cli import main; main(["demo", "--help"])'],
+                         capture_output=True, text=True)
+    assert out.returncode == 0 and '--n' in out.stdout and '--out' in out.stdout
+
+
+def test_import_is_light():
+    "import mdrdx must not pull torch, fastai or monai in (they cost seconds; modules import them when needed)"
+    code = 'import sys, mdrdx, mdrdx.cli; print(sorted(m for m in ("torch", "fastai", "monai") if m in sys.modules))'
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == '[]', out
+
+
+def test_stage_notebook_turns_front_matter_into_a_title():
+    from build_docs import stage_notebook
+    nb = {'cells': [{'cell_type': 'raw', 'metadata': {}, 'source': '---\ntitle: core\ndescription: what it is\n---\n'},
+                    {'cell_type': 'code', 'metadata': {}, 'outputs': [], 'source': '#| echo: false\n#| output: asis\nshow_doc(f)'},
+                    {'cell_type': 'code', 'metadata': {}, 'outputs': [], 'source': 'x = 1'}]}
+    out, meta = stage_notebook(nb)
+    assert meta == {'title': 'core', 'description': 'what it is'}
+    assert out['cells'][0]['source'] == '# core\n\n> what it is'
+    assert out['cells'][1]['source'] == 'show_doc(f)' and 'remove_input' in out['cells'][1]['metadata']['tags']
+    assert 'remove_input' not in out['cells'][2]['metadata']['tags']
+
+
+def test_every_notebook_has_title_and_summary():
+    for p in sorted((ROOT / 'nbs').rglob('*.ipynb')):
+        if '.ipynb_checkpoints' in p.parts: continue
+        first = ''.join(json.loads(p.read_text())['cells'][0]['source'])
+        assert first.startswith('# ') and '\n> ' in first, f'{p.name}: first cell must be "# title" and "> summary"'
+
+
+def test_sidebar_lists_every_notebook():
+    import yaml
+    side = json.dumps(yaml.safe_load((ROOT / 'nbs' / 'sidebar.yml').read_text()))
+    for p in sorted((ROOT / 'nbs').rglob('*.ipynb')):
+        if '.ipynb_checkpoints' in p.parts: continue
+        assert p.relative_to(ROOT / 'nbs').as_posix() in side, f'{p.name} missing from nbs/sidebar.yml'

@@ -1,0 +1,34 @@
+#!/usr/bin/env python
+"""Execute notebooks of nbs/ top to bottom in a fresh shell each and save their outputs in place (for the docs).
+
+  python tools/run_nbs.py                 every notebook in nbs/ (not experiments/: tools/run_experiments.py --inplace)
+  python tools/run_nbs.py 00_core index   the ones named
+
+Stops at the first cell that raises and exits 1 without saving that notebook. Then run `nbdev_clean`.
+"""
+import os, sys, time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main(names):
+    from execnb.nbio import read_nb, write_nb
+    from execnb.shell import CaptureShell
+    nbs = ROOT / 'nbs'
+    files = sorted(p for p in nbs.glob('*.ipynb') if not names or p.stem in names or p.name in names)
+    if not files: sys.exit(f'no notebooks match {names}')
+    os.chdir(nbs)
+    for p in files:
+        t0 = time.time()
+        nb = read_nb(p)
+        for c in nb.cells:  # old outputs must not survive a cell that now prints nothing
+            if c.cell_type == 'code': c.outputs, c.execution_count = [], None
+        try: CaptureShell(mpl_format='png').run_all(nb, exc_stop=True)
+        except Exception as e:
+            sys.exit(f'{p.name}: a cell raised {type(e).__name__}: {e}\n(not saved)')
+        write_nb(nb, p)
+        print(f'{p.name}: ran in {time.time() - t0:.1f}s, saved')
+
+
+if __name__ == '__main__': main(sys.argv[1:])
