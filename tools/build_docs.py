@@ -42,7 +42,7 @@ def front_matter(nb):
 def title_cell(meta):
     src = f"# {meta.get('title', '')}"
     if meta.get('description'): src += f"\n\n> {meta['description']}"
-    return {'cell_type': 'markdown', 'metadata': {}, 'source': src}
+    return {'cell_type': 'markdown', 'id': 'mdrdx-title', 'metadata': {}, 'source': src}
 
 
 def stage_notebook(nb):
@@ -94,6 +94,7 @@ def write_readme(proc):
     body, res = MarkdownExporter(exclude_input_prompt=True, exclude_output_prompt=True).from_notebook_node(node)
     body = re.sub(r'\n{3,}', '\n\n', body).strip() + '\n'
     (ROOT / 'README.md').write_text('<!-- Generated from nbs/index.ipynb by tools/build_docs.py: edit the notebook. -->\n\n' + body)
+    shutil.rmtree(ROOT / 'README_files', ignore_errors=True)
     for name, data in res.get('outputs', {}).items():  # figures of the README, if any
         (ROOT / 'README_files').mkdir(exist_ok=True); (ROOT / 'README_files' / name).write_bytes(data)
 
@@ -145,7 +146,8 @@ def main():
         (Path(tmp) / 'mkdocs.yml').write_text(yaml.safe_dump(cfg, sort_keys=False))
         mkdocs = Path(sys.executable).parent / 'mkdocs'
         env = {**os.environ, 'NO_MKDOCS_2_WARNING': '1'}
-        subprocess.run([str(mkdocs), 'build', '--clean', '-q', '-f', str(Path(tmp) / 'mkdocs.yml')], check=True, env=env)
+        subprocess.run([str(mkdocs), 'build', '--clean', '-q', '-f', str(Path(tmp) / 'mkdocs.yml')], check=True, env=env,
+                       cwd=tmp)  # mkdocs-jupyter keeps a .cache/ in its working directory
     print(f'docs site: {Path(args.out).resolve()}/index.html ({len(titles)} pages)')
 
 
