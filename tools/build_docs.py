@@ -91,12 +91,13 @@ def write_readme(proc):
         if 'remove_input' in c.get('metadata', {}).get('tags', []): c['source'] = ''
     node = nbformat.reads(json.dumps(nb), as_version=4)
     nbformat.validator.normalize(node)
-    body, res = MarkdownExporter(exclude_input_prompt=True, exclude_output_prompt=True).from_notebook_node(node)
+    body, res = MarkdownExporter(exclude_input_prompt=True, exclude_output_prompt=True).from_notebook_node(
+        node, resources={'output_files_dir': 'README_files'})
     body = re.sub(r'\n{3,}', '\n\n', body).strip() + '\n'
     (ROOT / 'README.md').write_text('<!-- Generated from nbs/index.ipynb by tools/build_docs.py: edit the notebook. -->\n\n' + body)
     shutil.rmtree(ROOT / 'README_files', ignore_errors=True)
     for name, data in res.get('outputs', {}).items():  # figures of the README, if any
-        (ROOT / 'README_files').mkdir(exist_ok=True); (ROOT / 'README_files' / name).write_bytes(data)
+        (ROOT / name).parent.mkdir(exist_ok=True); (ROOT / name).write_bytes(data)
 
 
 def main():
