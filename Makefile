@@ -11,7 +11,7 @@ setup:
 demo: setup                 ## the main job on the embedded default data
 	$(VENV)/bin/mdrdx demo
 
-test: setup                 ## every test stage, as CI runs it, with a timing table at the end
+test:                       ## set up, then every test stage as CI runs it, with a timing table at the end
 	@bash tools/test.sh
 
 docs: setup                 ## the offline docs site in _site/ (and its browser check)

@@ -35,6 +35,8 @@ stage() {  # stage NAME COMMAND...: run it, time it, stop everything if it fails
   results+=(ok)
 }
 
+setup() { bash tools/setup_env.sh; }
+
 sync_gate() {
   # export + clean must change nothing: otherwise mdrdx/ is not the export of nbs/, or notebooks are not clean
   if [ "${CI:-}" = "true" ] && [ -n "$(git status --porcelain)" ]; then
@@ -89,7 +91,7 @@ docs() {
 }
 
 # `tools/test.sh` runs every stage; `tools/test.sh docs pytest` only the stages named
-all_stages=(sync-gate:sync_gate nbdev-test:notebooks pytest:unit_tests experiments:experiments package:package docs:docs)
+all_stages=(setup:setup sync-gate:sync_gate nbdev-test:notebooks pytest:unit_tests experiments:experiments package:package docs:docs)
 for s in "${all_stages[@]}"; do
   name=${s%%:*}
   if [ $# -eq 0 ] || [[ " $* " == *" $name "* ]]; then stage "$name" "${s##*:}"; fi
