@@ -37,32 +37,29 @@ stage() {  # stage NAME COMMAND...: run it, time it, stop everything if it fails
 
 setup() { bash tools/setup_env.sh; }
 
+tree_state() { git status --porcelain; git diff; }
+
+changes_nothing() {  # changes_nothing "WHAT IT MEANS" COMMAND...: run it; fail if it changed the working tree
+  local what=$1; shift
+  local before; before=$(tree_state)
+  "$@" >/dev/null || { echo "$* failed"; return 1; }
+  local after; after=$(tree_state)
+  if [ "$before" != "$after" ]; then
+    echo "$what: '$*' changed files (run 'make export' and commit):"
+    diff <(echo "$before") <(echo "$after") | head -40; return 1
+  fi
+}
+
 sync_gate() {
-  # export + clean must change nothing: otherwise mdrdx/ is not the export of nbs/, or notebooks are not clean
+  # export, docs-config refresh and clean must change nothing: else mdrdx/ is not the export of nbs/,
+  # README.md / sidebar.yml are stale, or the notebooks are not clean
   if [ "${CI:-}" = "true" ] && [ -n "$(git status --porcelain)" ]; then
     echo "the checkout is not clean before the sync gate:"; git status --porcelain; return 1
   fi
-  local before after
-  before=$(git status --porcelain; git diff)
-  "$BIN/nbdev_export" || { echo "nbdev_export failed"; return 1; }
-  after=$(git status --porcelain; git diff)
-  if [ "$before" != "$after" ]; then
-    echo "library not in sync with notebooks: nbdev_export changed these files (run 'make export' and commit):"
-    diff <(echo "$before") <(echo "$after") | head -40; return 1
-  fi
-  "$BIN/python" tools/build_docs.py --sync >/dev/null || { echo "refreshing the docs config and README.md failed"; return 1; }
-  after=$(git status --porcelain; git diff)
-  if [ "$before" != "$after" ]; then
-    echo "docs config or README.md stale: nbs/index.ipynb, nbs/sidebar.yml or nbdev.yml changed without them (run 'make export' and commit):"
-    diff <(echo "$before") <(echo "$after") | head -40; return 1
-  fi
-  "$BIN/nbdev_clean" || { echo "nbdev_clean failed"; return 1; }
-  after=$(git status --porcelain; git diff)
-  if [ "$before" != "$after" ]; then
-    echo "notebooks not clean: nbdev_clean changed these files (run 'make export' and commit):"
-    diff <(echo "$before") <(echo "$after") | head -40; return 1
-  fi
-  echo "mdrdx/ equals the export of nbs/, and the notebooks are clean"
+  changes_nothing "library not in sync with notebooks" "$BIN/nbdev_export" &&
+  changes_nothing "docs config or README.md stale" "$BIN/python" tools/build_docs.py --sync &&
+  changes_nothing "notebooks not clean" "$BIN/nbdev_clean" &&
+  echo "mdrdx/ equals the export of nbs/, README.md and the sidebar are current, and the notebooks are clean"
 }
 
 notebooks() { "$BIN/nbdev_test" --n_workers 2 --timing; }
