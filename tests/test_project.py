@@ -72,3 +72,10 @@ def test_sidebar_lists_every_notebook():
     for p in sorted((ROOT / 'nbs').rglob('*.ipynb')):
         if '.ipynb_checkpoints' in p.parts: continue
         assert p.relative_to(ROOT / 'nbs').as_posix() in side, f'{p.name} missing from nbs/sidebar.yml'
+
+
+def test_exported_code_reads_no_notebook_globals():
+    "An exported function that uses a name only the notebook defines passes nbdev_test but breaks for users"
+    out = subprocess.run([sys.executable, '-m', 'pyflakes', str(ROOT / 'mdrdx')], capture_output=True, text=True).stdout
+    undefined = [l for l in out.splitlines() if 'undefined name' in l]
+    assert not undefined, '\n'.join(undefined)
