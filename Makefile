@@ -4,7 +4,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 export MDRDX_VENV := $(VENV)
 
-.PHONY: setup demo test docs export run-nbs
+.PHONY: setup demo test docs export run-nbs bench
 setup:
 	@bash tools/setup_env.sh
 
@@ -22,3 +22,6 @@ export: setup               ## export nbs/ into mdrdx/, refresh sidebar/README, 
 
 run-nbs: setup              ## execute the notebooks in place (outputs for the docs), experiments with full parameters
 	$(VENV)/bin/python tools/run_nbs.py && $(VENV)/bin/python tools/run_experiments.py --inplace && $(VENV)/bin/nbdev_clean
+
+bench: setup                ## benchmarks: print their tables and write CSVs to benchmarks/results/
+	mkdir -p benchmarks/results && $(VENV)/bin/python benchmarks/bench_data.py --csv benchmarks/results/data.csv
