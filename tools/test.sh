@@ -80,6 +80,8 @@ package() {
   "$ART/venv/bin/python" -m pip install --quiet "$ART"/dist/mdrdx-*.whl \
     2> >(grep -v "is ignored: it is neither a file nor a directory" >&2) || return 1
   (cd "$ART" && "$ART/venv/bin/python" -c "import mdrdx, mdrdx.core; print('import mdrdx', mdrdx.__version__, 'from', mdrdx.__file__)") || return 1
+  # package data must be in the wheel: the shipped knowledge graphs load
+  (cd "$ART" && "$ART/venv/bin/python" -c "from mdrdx.knowledge import KnowledgeGraph as K; print([K.load(n) for n in ('phantom', 'chexpert', 'alzheimers')])") || return 1
   (cd "$ART" && "$ART/venv/bin/mdrdx" --help) || return 1
 }
 
