@@ -72,12 +72,22 @@ unit_tests() {
 experiments() { "$BIN/python" tools/run_experiments.py --smoke --out "$ART/experiments"; }
 
 package() {
-  # build the wheel and install it, with its dependencies, into a clean venv: import and console script must work
+  # build the wheel and install it, with its dependencies, into a clean venv: import and console script must work.
+  # The clean venv holds a second torch (~6.5 GB); it is deleted when the stage ends, pass or fail.
+  local free_gb
+  free_gb=$(df -Pk "$ART" | awk 'NR==2 {print int($4 / 1048576)}')
+  echo "free disk under $ART: ${free_gb} GB (the clean venv needs about 7)"
+  if [ "$free_gb" -lt 8 ]; then echo "package stage: not enough free disk for a clean venv (${free_gb} GB < 8 GB)" >&2; return 1; fi
   rm -rf "$ART/dist" "$ART/venv"
   "$BIN/python" -m pip wheel --quiet --no-deps -w "$ART/dist" . \
     2> >(grep -v "is ignored: it is neither a file nor a directory" >&2) || return 1
+  package_checks; local rc=$?
+  rm -rf "$ART/venv"
+  return $rc
+}
+package_checks() {
   python3 -m venv "$ART/venv" || return 1
-  "$ART/venv/bin/python" -m pip install --quiet "$ART"/dist/mdrdx-*.whl \
+  "$ART/venv/bin/python" -m pip install --quiet --no-cache-dir "$ART"/dist/mdrdx-*.whl \
     2> >(grep -v "is ignored: it is neither a file nor a directory" >&2) || return 1
   (cd "$ART" && "$ART/venv/bin/python" -c "import mdrdx, mdrdx.core; print('import mdrdx', mdrdx.__version__, 'from', mdrdx.__file__)") || return 1
   # package data must be in the wheel: the shipped knowledge graphs load
