@@ -25,3 +25,4 @@ run-nbs: setup              ## execute the notebooks in place (outputs for the d
 
 bench: setup                ## benchmarks: print their tables and write CSVs to benchmarks/results/
 	mkdir -p benchmarks/results && $(VENV)/bin/python benchmarks/bench_data.py --csv benchmarks/results/data.csv
+	$(VENV)/bin/python benchmarks/bench_model.py --csv benchmarks/results/model.csv

@@ -72,21 +72,21 @@ class LatentDiffusion(nn.Module):
             if isinstance(denoiser, str) else denoiser
         self.ddpm, self.ddim = make_schedulers(T)
 
-    def loss(self, z0, present):
+    def loss(self, z0, present, generator=None):
         "L_diff: noise-prediction MSE on present, non-condition modalities; condition = a random part of the present ones"
-        B = len(z0)
-        keep = (torch.rand(B, self.n_mod, device=z0.device) < .5) & present
+        B, g, dev = len(z0), generator, z0.device
+        keep = (torch.rand(B, self.n_mod, device=dev, generator=g) < .5) & present
         only = present.sum(1) == 1                                        # a single present modality: learn it unconditionally
         keep = keep & ~only[:, None]
         full = (keep == present).all(1)                                   # leave at least one present target per row
         if full.any():
-            r = torch.multinomial(present[full].float(), 1).squeeze(1)
+            r = torch.multinomial(present[full].float(), 1, generator=g).squeeze(1)
             keep[full.nonzero().squeeze(1), r] = False
-        keep &= ~(torch.rand(B, 1, device=z0.device) < self.p_uncond)       # condition dropout (classifier-free)
+        keep &= ~(torch.rand(B, 1, device=dev, generator=g) < self.p_uncond)  # condition dropout (classifier-free)
         target = present & ~keep
         x0 = torch.nan_to_num(z0)
-        t = torch.randint(0, self.ddpm.config.num_train_timesteps, (B,), device=z0.device)
-        eps = torch.randn_like(x0)
+        t = torch.randint(0, self.ddpm.config.num_train_timesteps, (B,), device=dev, generator=g)
+        eps = torch.randn(x0.shape, device=dev, generator=g)
         pred = self.net(self.ddpm.add_noise(x0, eps, t), t, x0, keep)
         err = ((pred - eps) ** 2).mean(-1)
         return (err * target).sum() / target.sum().clamp(min=1)

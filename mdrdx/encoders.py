@@ -15,7 +15,7 @@ from .core import ModalityKind, cache_dir, package_file, resolve_pretrained
 
 # %% auto #0
 __all__ = ['Encoded', 'masked_mean', 'ImageEncoder', 'efficientnet_lite0_weights', 'VolumeEncoder', 'tiny_bert', 'TextEncoder',
-           'TabularEncoder', 'encoder_for']
+           'TabularEncoder', 'encoder_for', 'run_encoder']
 
 # %% ../nbs/02_encoders.ipynb #9cecbc4b
 class Encoded(NamedTuple):
@@ -169,3 +169,13 @@ def encoder_for(spec, d_model=128, image='resnet18', image_pretrained_file=None,
         return TextEncoder(text, d_model, freeze=freeze_text)
     if n_features is None: raise ValueError(f"tabular modality {spec.name!r}: pass n_features (2 x its lab columns)")
     return TabularEncoder(n_features, d_model)
+
+# %% ../nbs/02_encoders.ipynb #6ebe986e
+def run_encoder(enc: nn.Module, x) -> Encoded:
+    "`enc(x)`; a single-row batch in training mode uses the batch-norm layers' running statistics"
+    n = len(next(iter(x.values()))) if isinstance(x, dict) else len(x)
+    bns = [m for m in enc.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.training] if n == 1 else []
+    for m in bns: m.eval()
+    try: return enc(x)
+    finally:
+        for m in bns: m.train()

@@ -12,7 +12,7 @@ from torch import nn
 import torch.nn.functional as F
 
 from .core import check_some_present, ModalityKind
-from .encoders import encoder_for
+from .encoders import encoder_for, run_encoder
 from .fusion import ClinicalAttentionFusion
 from .diffusion import LatentDiffusion
 
@@ -71,7 +71,7 @@ class MDRDx(nn.Module):
                 toks[n] = (torch.zeros(B, 1, self.D, device=dev), torch.zeros(B, 1, dtype=torch.bool, device=dev)); continue
             x = inputs[n]
             x = {k: v[rows] for k, v in x.items()} if isinstance(x, dict) else x[rows]
-            o = self.encoders[n](x)
+            o = run_encoder(self.encoders[n], x)
             t = torch.zeros(B, o.tokens.shape[1], self.D, device=dev); m = torch.zeros(B, o.tokens.shape[1], dtype=torch.bool, device=dev)
             t[rows], m[rows] = o.tokens, o.mask
             lat = lat.index_put((rows.nonzero().squeeze(1), torch.tensor(j, device=dev)), self.latent_norm(o.pooled))
@@ -86,10 +86,11 @@ class MDRDx(nn.Module):
         presence = presence.bool()
         check_some_present(presence.detach().cpu().numpy(), what='batch row')
         toks, lat = self.encode(inputs, presence)
-        losses = {'L_diff': self.diffusion.loss(lat.detach(), presence) if self.training else lat.new_zeros(())}
+        # in eval mode every draw (diffusion-loss noise, imputation) comes from a generator seeded with `self.seed`
+        g = None if self.training else torch.Generator(device=lat.device).manual_seed(self.seed)
+        losses = {'L_diff': self.diffusion.loss(lat.detach(), presence, generator=g)}
         imputed = torch.zeros_like(presence)
         if self.use_diffusion and not presence.all():
-            g = None if self.training else torch.Generator(device=lat.device).manual_seed(self.seed)
             z_imp = self.diffusion.impute(lat.detach(), presence, steps=self.impute_steps, w=self.guidance, generator=g)
             imputed = ~presence
             lat = torch.where(presence[..., None], lat, z_imp)

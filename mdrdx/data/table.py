@@ -388,6 +388,7 @@ class PatientDataset(torch.utils.data.Dataset):
         if files: inputs.update(self._load(files, row, pres))
         for j, s in enumerate(self.table.specs):
             if not pres[j]: inputs[s.name] = self._missing(s)
+        if self.table.target is None: return inputs, torch.from_numpy(pres)      # unlabelled patients: inputs only
         return inputs, torch.from_numpy(pres), torch.from_numpy(np.asarray(self.y[i]))
 
     def _load(self, files, row, pres):
@@ -413,7 +414,7 @@ class PatientDataset(torch.utils.data.Dataset):
 
 class _EmptyPatients(torch.utils.data.Dataset):
     "What an exported learner keeps of its dataset: no rows, the specs and the lab statistics"
-    def __init__(self, ds): self.specs, self.names, self.norms = ds.table.specs, ds.table.names, ds.norms
+    def __init__(self, ds): self.specs, self.names, self.norms, self.target = ds.table.specs, ds.table.names, ds.norms, ds.table.target
     def __len__(self): return 0
 
 # %% ../../nbs/01b_data.table.ipynb #d5acbab7
