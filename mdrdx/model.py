@@ -92,6 +92,7 @@ class MDRDx(nn.Module):
         imputed = torch.zeros_like(presence)
         if self.use_diffusion and not presence.all():
             z_imp = self.diffusion.impute(lat.detach(), presence, steps=self.impute_steps, w=self.guidance, generator=g)
+            z_imp = self.latent_norm(z_imp)      # onto the latent space's scale: early on, samples can be far off it
             imputed = ~presence
             lat = torch.where(presence[..., None], lat, z_imp)
             for j, n in enumerate(self.names):                     # an imputed modality is one token: its latent
