@@ -96,8 +96,8 @@ def robustness_sweep(learn: Learner, dl=None, rates=(0, .1, .3, .5, .8), scenari
     "AUROC (95% CI) and relative AUROC drop per missing rate and whole-modality-missing scenario: a tidy DataFrame"
     dl = learn.dls.valid if dl is None else dl
     ds = learn.dls.train.dataset                                    # a PatientDataset, or what an exported learner keeps
-    task = task or (ds.target if hasattr(ds, 'target') else ds.table.target).task
-    names = [s.name for s in (ds.specs if hasattr(ds, 'specs') else ds.table.specs)]
+    task = task or ds.target.task
+    names = [s.name for s in ds.specs]
     p0, y, _ = predict_with(learn, dl)
     conds = [('random', r, drop_rate(r, seed + i) if r else None) for i, r in enumerate(rates)]
     if scenarios:

@@ -229,8 +229,7 @@ def patients_dl(learn: Learner, df, root=None, bs: int = 64):
     from pathlib import Path
     from mdrdx.data.table import PatientTable, PatientDataset, PatientDL
     ds0 = learn.dls.train.dataset
-    specs = ds0.specs if hasattr(ds0, 'specs') else ds0.table.specs
-    target = ds0.target if hasattr(ds0, 'target') else ds0.table.target
+    specs, target = ds0.specs, ds0.target
     if isinstance(df, (str, Path)):
         root = Path(df).parent if root is None else root
         df = pd.read_csv(df)

@@ -344,6 +344,7 @@ class PatientDataset(torch.utils.data.Dataset):
     "Rows `idxs` of a `PatientTable` as `(inputs, presence, target)` items"
     def __init__(self, table: PatientTable, idxs, norms: dict):
         self.table, self.idxs, self.norms = table, np.asarray(idxs, dtype=np.int64), norms
+        self.specs, self.names, self.target = table.specs, table.names, table.target   # as an exported learner keeps them
         self.load = imaging_transforms(table.specs)
         df = table.df.iloc[self.idxs]
         self.presence = table.presence[self.idxs].copy()
