@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/99_all.ipynb #3fc65271
+# %% ../nbs/99_all.ipynb #faaa853c
 from .core import *
 from .data.phantom import *
 from .data.table import *
@@ -20,5 +20,7 @@ from .model import *
 from .learner import *
 from .baselines import *
 from .evaluation import *
+from .explain import *
+from .synthesis import *
 
 __all__ = [n for n in dir() if not n.startswith('_')]   # nbdev's generated __all__ would list none of them
