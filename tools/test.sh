@@ -62,7 +62,7 @@ sync_gate() {
   echo "mdrdx/ equals the export of nbs/, README.md and the sidebar are current, and the notebooks are clean"
 }
 
-notebooks() { "$BIN/nbdev_test" --n_workers 2 --timing; }
+notebooks() { OMP_NUM_THREADS=1 "$BIN/nbdev_test" --n_workers 2 --timing; }   # 2 workers x 1 thread: no oversubscription of 2 cores
 
 unit_tests() {
   if ! ls tests/test_*.py >/dev/null 2>&1; then echo "tests/ holds no test_*.py: nothing for pytest"; return 0; fi
