@@ -222,22 +222,25 @@ def cam_layer(encoder: nn.Module, layer=None) -> nn.Module:
         return stages[-1 if layer is None else layer]
     raise TypeError(f"Grad-CAM needs an image or volume encoder, got {type(encoder).__name__}")
 
+def _image_rows(model, inputs: dict, presence: torch.Tensor, target, modality, what: str):
+    "The image/volume modality, an all-NaN map [B, *spatial], the rows that have it, and their inputs, presence and targets (None if no row has it)"
+    name = _modality(model, modality, (ModalityKind.image2d, ModalityKind.volume3d), what)
+    out = torch.full((len(presence), *inputs[name].shape[2:]), float('nan'))
+    rows = presence[:, list(model.encoders).index(name)].bool()
+    if not rows.any(): return name, out, rows, None, None, None
+    sub, pres = select_patients(inputs, presence, rows)
+    return name, out, rows, sub, pres, _targets(target, len(presence), presence.device)[rows]
+
 def grad_cam(model, inputs: dict, presence: torch.Tensor, target, modality: str | None = None, layer=None) -> torch.Tensor:
     "Grad-CAM of the log-odds of `target` on an image/volume modality, upsampled to the input size: [B, *spatial], NaN for patients without it"
     model = _unwrap(model)
-    name = _modality(model, modality, (ModalityKind.image2d, ModalityKind.volume3d), 'Grad-CAM')
-    j = list(model.encoders).index(name)
-    x_all = inputs[name]
-    out = torch.full((len(presence), *x_all.shape[2:]), float('nan'))
-    rows = presence[:, j].bool()
-    if not rows.any(): return out
-    sub, pres = select_patients(inputs, presence, rows)
-    tgt = _targets(target, len(presence), presence.device)[rows]
+    name, out, rows, sub, pres, tgt = _image_rows(model, inputs, presence, target, modality, 'Grad-CAM')
+    if sub is None: return out
     with explaining(model), torch.enable_grad():
         gc = LayerGradCam(_scorer(model, sub, pres, tgt, name), cam_layer(model.encoders[name], layer))
         a = gc.attribute(sub[name], relu_attributions=True)
     mode = 'bilinear' if a.ndim == 4 else 'trilinear'
-    a = LayerAttribution.interpolate(a.detach(), tuple(x_all.shape[2:]), interpolate_mode=mode)
+    a = LayerAttribution.interpolate(a.detach(), tuple(out.shape[1:]), interpolate_mode=mode)
     out[rows.cpu()] = a[:, 0].float().cpu()
     return out
 
@@ -247,14 +250,8 @@ def pixel_attribution(model, inputs: dict, presence: torch.Tensor, target, modal
     "Pixel/voxel attribution of `target` on an image modality: 'ig' integrated gradients from a blurred copy, or 'saliency' |gradient|; [B, *spatial], NaN without the image"
     model = _unwrap(model)
     if method not in ('ig', 'saliency'): raise ValueError(f"method is 'ig' or 'saliency', not {method!r}")
-    name = _modality(model, modality, (ModalityKind.image2d, ModalityKind.volume3d), 'pixel attribution')
-    j = list(model.encoders).index(name)
-    x_all = inputs[name]
-    out = torch.full((len(presence), *x_all.shape[2:]), float('nan'))
-    rows = presence[:, j].bool()
-    if not rows.any(): return out
-    sub, pres = select_patients(inputs, presence, rows)
-    tgt = _targets(target, len(presence), presence.device)[rows]
+    name, out, rows, sub, pres, tgt = _image_rows(model, inputs, presence, target, modality, 'pixel attribution')
+    if sub is None: return out
     x = sub[name]
     with explaining(model), torch.enable_grad():
         f = _scorer(model, sub, pres, tgt, name)
