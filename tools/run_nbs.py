@@ -26,7 +26,9 @@ def main(names):
             if c.cell_type == 'code': c.outputs, c.execution_count = [], None
         try: CaptureShell(mpl_format='png').run_all(nb, exc_stop=True)
         except Exception as e:
-            sys.exit(f'{p.name}: a cell raised {type(e).__name__}: {e}\n(not saved)')
+            failed = [c for c in nb.cells if c.cell_type == 'code' and any(o.get('output_type') == 'error' for o in c.outputs)]
+            where = f"\n--- the cell:\n{failed[-1].source[:1500]}" if failed else ''
+            sys.exit(f'{p.name}: a cell raised {type(e).__name__}: {str(e)[:2000]}{where}\n(not saved)')
         write_nb(nb, p)
         print(f'{p.name}: ran in {time.time() - t0:.1f}s, saved')
 
