@@ -24,6 +24,4 @@ run-nbs: setup              ## execute the notebooks in place (outputs for the d
 	$(VENV)/bin/python tools/run_nbs.py && $(VENV)/bin/python tools/run_experiments.py --inplace && $(VENV)/bin/nbdev_clean
 
 bench: setup                ## benchmarks: print their tables and write CSVs to benchmarks/results/
-	mkdir -p benchmarks/results && $(VENV)/bin/python benchmarks/bench_data.py --csv benchmarks/results/data.csv
-	$(VENV)/bin/python benchmarks/bench_model.py --csv benchmarks/results/model.csv
-	$(VENV)/bin/python benchmarks/bench_train.py --csv benchmarks/results/train.csv
+	$(VENV)/bin/python benchmarks/suite.py --with-demo

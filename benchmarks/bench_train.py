@@ -2,19 +2,76 @@
 """Training throughput: `mdrdx_learner` (fastai, with modality masking and the loss-term callback) against a plain
 PyTorch loop over the same model, the same batches and the same optimiser, and the process's peak memory.
 
-  python benchmarks/bench_train.py [--n 600] [--bs 32] [--epochs 2] [--csv out.csv]
+  python benchmarks/bench_train.py [--n 600] [--bs 32] [--epochs 2] [--warmup 0] [--csv out.csv]
 
 Both runs train a freshly built model from the same seed for `--epochs` epochs on the phantom's training split
-(validation is skipped in both, so only the training loop is compared). Prints one table; with --csv also writes it.
+(validation is skipped in both, so only the training loop is compared). With --warmup 0, samples/s is all samples
+over the whole run; with --warmup k, the first k epochs are not counted and samples/s comes from the median time of
+the remaining epochs. Prints one table; with --csv also writes it. `benchmarks/suite.py` calls `measure` too.
 """
-import argparse, os, resource, shutil, tempfile, time, warnings
+import argparse, os, shutil, statistics, tempfile, time, warnings
 from pathlib import Path
 
 import pandas as pd
 import torch
 
+from benchlib import peak_mb
 
-def peak_mb(): return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+OPTS = dict(d_model=64, encoder_kwargs=dict(image='mobilenetv3_small_050', text='tiny', freeze_text=False))
+
+
+def _rate(n_train, times, warmup):
+    "samples/s and the relative half-range of the epoch times counted"
+    counted = times[warmup:] if warmup else times
+    if not warmup: return n_train * len(times) / sum(times), float('nan')
+    med = statistics.median(counted)
+    return n_train / med, ((max(counted) - min(counted)) / 2 / med if len(counted) > 1 else float('nan'))
+
+
+def measure(pt, bs: int = 32, epochs: int = 2, warmup: int = 0, opts=None, log=print) -> list:
+    "Rows 'fastai mdrdx_learner' and 'plain PyTorch' for the `PatientTable` `pt`: epochs, samples, seconds, samples/s, peak RSS"
+    from mdrdx.learner import mdrdx_learner, drop_modalities
+    from mdrdx.core import seed_everything
+    if warmup >= epochs: raise ValueError(f"warmup ({warmup}) must leave at least one of the {epochs} epochs to count")
+    opts = OPTS if opts is None else opts
+    rows = []
+    warm = mdrdx_learner(pt.dataloaders(bs=bs, seed=0), seed=0, **opts)   # first-call costs paid before either timing
+    inputs, presence, y = warm.dls.one_batch()
+    warm.model(inputs, presence).logits.sum().backward()
+    def add(loop, times):
+        rate, spread = _rate(n_train, times, warmup)
+        rows.append(dict(loop=loop, epochs=epochs, samples=n_train * epochs, seconds=round(sum(times), 1),
+                         **{'samples/s': round(rate, 1), 'peak RSS MB': round(peak_mb())}, spread=spread))
+        log({k: v for k, v in rows[-1].items() if k != 'spread'})
+
+    # fastai: the learner as users run it, validation switched off
+    dls = pt.dataloaders(bs=bs, seed=0)
+    n_train = len(dls.train.dataset)
+    learn = mdrdx_learner(dls, seed=0, **opts)
+    timer = epoch_timer()
+    with learn.no_bar(), learn.no_logging():
+        learn.fit(epochs, 1e-3, cbs=[skip_validate(), timer])
+    add('fastai mdrdx_learner', timer.times)
+
+    # plain PyTorch: same model construction, same masking rule and loss terms, same optimiser
+    dls = pt.dataloaders(bs=bs, seed=0)
+    seed_everything(0)
+    model = mdrdx_learner(dls, seed=0, **opts).model
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    gen = torch.Generator().manual_seed(0)
+    lossf = torch.nn.BCEWithLogitsLoss()
+    model.train()
+    times = []
+    for _ in range(epochs):
+        t0 = time.perf_counter()
+        for inputs, presence, y in dls.train:
+            pres = drop_modalities(presence, .5, gen)
+            out = model(inputs, pres)
+            loss = lossf(out.logits, y.float()) + out.losses['L_diff'] + model.lambdas['rec'] * out.losses['L_rec']
+            opt.zero_grad(); loss.backward(); opt.step()
+        times.append(time.perf_counter() - t0)
+    add('plain PyTorch', times)
+    return rows
 
 
 def main():
@@ -22,54 +79,15 @@ def main():
     ap.add_argument('--n', type=int, default=600, help='phantom patients')
     ap.add_argument('--bs', type=int, default=32)
     ap.add_argument('--epochs', type=int, default=2)
+    ap.add_argument('--warmup', type=int, default=0, help='epochs not counted in samples/s')
     ap.add_argument('--csv', help='also write the table here')
     a = ap.parse_args()
     torch.set_num_threads(os.cpu_count() or 1)
     warnings.simplefilter('ignore')
     from mdrdx.data.table import phantom_table
-    from mdrdx.learner import mdrdx_learner, drop_modalities
-    from mdrdx.core import seed_everything
     tmp = Path(tempfile.mkdtemp(prefix='mdrdx-bench-'))
     pt = phantom_table(tmp / 'ph', n=a.n, seed=0)
-    opts = dict(d_model=64, encoder_kwargs=dict(image='mobilenetv3_small_050', text='tiny', freeze_text=False))
-    rows = []
-    warm = mdrdx_learner(pt.dataloaders(bs=a.bs, seed=0), seed=0, **opts)   # first-call costs paid before either timing
-    inputs, presence, y = warm.dls.one_batch()
-    warm.model(inputs, presence).logits.sum().backward()
-
-    # fastai: the learner as users run it, validation switched off
-    dls = pt.dataloaders(bs=a.bs, seed=0)
-    n_train = len(dls.train.dataset)
-    learn = mdrdx_learner(dls, seed=0, **opts)
-    with learn.no_bar(), learn.no_logging():
-        t0 = time.perf_counter()
-        learn.fit(a.epochs, 1e-3, cbs=[skip_validate()])
-        secs = time.perf_counter() - t0
-    rows.append(dict(loop='fastai mdrdx_learner', epochs=a.epochs, samples=n_train * a.epochs, seconds=round(secs, 1),
-                     **{'samples/s': round(n_train * a.epochs / secs, 1), 'peak RSS MB': round(peak_mb())}))
-    print(rows[-1], flush=True)
-
-    # plain PyTorch: same model construction, same masking rule and loss terms, same optimiser
-    dls = pt.dataloaders(bs=a.bs, seed=0)
-    seed_everything(0)
-    model = mdrdx_learner(dls, seed=0, **opts).model
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    gen = torch.Generator().manual_seed(0)
-    lossf = torch.nn.BCEWithLogitsLoss()
-    model.train()
-    t0 = time.perf_counter()
-    for _ in range(a.epochs):
-        for inputs, presence, y in dls.train:
-            pres = drop_modalities(presence, .5, gen)
-            out = model(inputs, pres)
-            loss = lossf(out.logits, y.float()) + out.losses['L_diff'] + model.lambdas['rec'] * out.losses['L_rec']
-            opt.zero_grad(); loss.backward(); opt.step()
-    secs = time.perf_counter() - t0
-    rows.append(dict(loop='plain PyTorch', epochs=a.epochs, samples=n_train * a.epochs, seconds=round(secs, 1),
-                     **{'samples/s': round(n_train * a.epochs / secs, 1), 'peak RSS MB': round(peak_mb())}))
-    print(rows[-1], flush=True)
-
-    df = pd.DataFrame(rows)
+    df = pd.DataFrame(measure(pt, a.bs, a.epochs, a.warmup)).drop(columns='spread')
     df['fastai overhead'] = (df['samples/s'].iloc[1] / df['samples/s']).round(3)
     print(df.to_string(index=False))
     if a.csv: df.to_csv(a.csv, index=False); print(f'written to {a.csv}')
@@ -82,6 +100,17 @@ def skip_validate():
     class SkipValidate(Callback):
         def before_validate(self): raise CancelValidException()
     return SkipValidate()
+
+
+def epoch_timer():
+    "A fastai callback that records each epoch's training wall time in `.times`"
+    from fastai.callback.core import Callback
+    class EpochTimer(Callback):
+        order = -100                                   # first in, so its clock includes every other callback's work
+        def before_fit(self): self.times = []
+        def before_epoch(self): self.t0 = time.perf_counter()
+        def after_epoch(self): self.times.append(time.perf_counter() - self.t0)
+    return EpochTimer()
 
 
 if __name__ == '__main__': main()

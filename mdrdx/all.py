@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/99_all.ipynb #faaa853c
+# %% ../nbs/99_all.ipynb #502109d7
 from .core import *
 from .data.phantom import *
 from .data.table import *
@@ -22,5 +22,9 @@ from .baselines import *
 from .evaluation import *
 from .explain import *
 from .synthesis import *
+from .report import *
+from .fairness import *
+from .ratings import *
+from .pretrained import *
 
 __all__ = [n for n in dir() if not n.startswith('_')]   # nbdev's generated __all__ would list none of them

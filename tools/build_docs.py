@@ -130,6 +130,8 @@ def main():
         missing = [p for p in titles if p not in json.dumps(sidebar)]
         if missing: sys.exit(f'notebooks missing from nbs/sidebar.yml: {missing}')
         if (ROOT / 'nbs' / 'styles.css').exists(): shutil.copy(ROOT / 'nbs' / 'styles.css', docs / 'styles.css')
+        for d in ('images', 'reports'):                      # files the pages show or link: screenshots, example reports
+            if (ROOT / 'nbs' / d).is_dir(): shutil.copytree(ROOT / 'nbs' / d, docs / d)
         cfg = {
             'site_name': nbdev_yml['title'], 'site_description': nbdev_yml.get('description', ''),
             'repo_url': nbdev_yml.get('repo-url'), 'docs_dir': str(docs), 'site_dir': str(Path(args.out).resolve()),

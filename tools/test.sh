@@ -93,6 +93,16 @@ package_checks() {
   # package data must be in the wheel: the shipped knowledge graphs load
   (cd "$ART" && "$ART/venv/bin/python" -c "from mdrdx.knowledge import KnowledgeGraph as K; print([K.load(n) for n in ('phantom', 'chexpert', 'alzheimers')])") || return 1
   (cd "$ART" && "$ART/venv/bin/mdrdx" --help) || return 1
+  # with the offline-data extra, the phantom release builds from its seed in the clean venv (no network: HF_HUB_OFFLINE)
+  # and, loaded back with load_pretrained, reproduces every metric and probability its model card stores
+  local whl; whl=$(ls "$ART"/dist/mdrdx-*.whl)
+  "$ART/venv/bin/python" -m pip install --quiet --no-cache-dir "${whl}[data]" \
+    2> >(grep -v "is ignored: it is neither a file nor a directory" >&2) || return 1
+  (cd "$ART" && MDRDX_CACHE="$ART/cache" "$ART/venv/bin/python" -c "
+from mdrdx.pretrained import check_pretrained
+d = check_pretrained('phantom')
+print(d.round(6))
+assert (d['difference'] < 1e-6).all(), 'the phantom release does not reproduce its model card'") || return 1
 }
 
 docs() {

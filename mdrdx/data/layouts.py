@@ -14,10 +14,10 @@ from ..core import package_file
 from .table import PatientTable, TargetSpec, image2d, volume3d, text, tabular
 
 # %% auto #0
-__all__ = ['CHEXPERT_LABELS', 'ADNI_CSF', 'ADNI_DEMOGRAPHICS', 'ADNI_COGNITIVE', 'BRATS_NAMING', 'BRATS_ENHANCING',
-           'real_chest_radiograph', 'real_brain_t1', 'report_sections', 'mimic_cxr_table', 'official_splits',
-           'make_mimic_fixture', 'parse_censored', 'find_adni_mri', 'adni_table', 'make_adni_fixture', 'brats_table',
-           'make_brats_fixture']
+__all__ = ['CHEXPERT_LABELS', 'MIMIC_FIXTURE_FINDINGS', 'ADNI_CSF', 'ADNI_DEMOGRAPHICS', 'ADNI_COGNITIVE', 'BRATS_NAMING',
+           'BRATS_ENHANCING', 'real_chest_radiograph', 'real_brain_t1', 'report_sections', 'mimic_cxr_table',
+           'official_splits', 'make_mimic_fixture', 'parse_censored', 'find_adni_mri', 'adni_table',
+           'make_adni_fixture', 'brats_table', 'make_brats_fixture']
 
 # %% ../../nbs/01e_data.layouts.ipynb #222fe9ee
 def real_chest_radiograph(size: int = 256) -> np.ndarray:
@@ -100,16 +100,33 @@ def official_splits(table: PatientTable, col: str = 'split') -> dict:
     check_disjoint(sp, table.ids)
     return sp
 
-# %% ../../nbs/01e_data.layouts.ipynb #110a73c3
-def make_mimic_fixture(root, seed: int = 0) -> Path:
-    "A tiny MIMIC-CXR-JPG copy at `root` (3 subjects, 5 studies), its pixels from the real pydicom-data radiograph"
+# %% ../../nbs/01e_data.layouts.ipynb #b4123751
+MIMIC_FIXTURE_FINDINGS = ('Cardiomegaly', 'Pleural Effusion', 'Lung Opacity', 'Edema', 'Atelectasis', 'Pneumothorax')
+
+def _mimic_fixture_studies(n_subjects):
+    "(subject, study, split, indication, CheXpert labels) of the fixture's studies"
+    first = [(10000032, 50414267, 'train', 'cough and fever', {'No Finding': 1.}),
+             (10000032, 53189527, 'train', 'shortness of breath', {'Cardiomegaly': 1., 'Edema': -1.}),
+             (10000764, 57375967, 'validate', '', {'Pleural Effusion': 1., 'Atelectasis': 0.}),
+             (11000183, 51231234, 'test', 'chest pain, rule out pneumothorax', {'Pneumothorax': -1.}),
+             (11000183, 52222222, 'test', 'follow-up', {'Support Devices': 1., 'Lung Opacity': 1.})]
+    subs = list(dict.fromkeys(st[0] for st in first))[:n_subjects]
+    out = [st for st in first if st[0] in subs]
+    for j in range(max(n_subjects - 3, 0)):                            # generated subjects, in blocks of five
+        sub, sp = 12000000 + j, ('train', 'train', 'validate', 'train', 'test')[j % 5]
+        finding = MIMIC_FIXTURE_FINDINGS[(j // 5) % len(MIMIC_FIXTURE_FINDINGS)]
+        out += [(sub, 56000000 + 2 * j, sp, f'{finding.lower()} suspected', {finding: 1., 'No Finding': 0.}),
+                (sub, 56000001 + 2 * j, sp, 'routine follow-up', {'No Finding': 1.})]
+    return out
+
+def make_mimic_fixture(root, seed: int = 0, n_subjects: int = 3) -> Path:
+    "A tiny MIMIC-CXR-JPG copy at `root` (3 subjects, 5 studies; 2 studies per subject beyond 3), pixels from the real pydicom-data radiograph"
     from PIL import Image
+    if n_subjects < 1: raise ValueError(f"n_subjects must be at least 1, got {n_subjects}")
     root = Path(root); rng = np.random.default_rng(seed)
     base = real_chest_radiograph(256)
-    studies = [(10000032, 50414267, 'train'), (10000032, 53189527, 'train'), (10000764, 57375967, 'validate'),
-               (11000183, 51231234, 'test'), (11000183, 52222222, 'test')]
     meta, split, chex = [], [], []
-    for k, (sub, st, sp) in enumerate(studies):
+    for k, (sub, st, sp, ind, labels) in enumerate(_mimic_fixture_studies(n_subjects)):
         d = root / 'files' / f'p{str(sub)[:2]}' / f'p{sub}' / f's{st}'; d.mkdir(parents=True, exist_ok=True)
         views = ['PA', 'LATERAL'] if k % 2 == 0 else ['AP']
         for v in views:
@@ -120,19 +137,17 @@ def make_mimic_fixture(root, seed: int = 0) -> Path:
             meta.append({'dicom_id': did, 'subject_id': sub, 'study_id': st, 'ViewPosition': v, 'Rows': 240, 'Columns': 240})
             split.append({'dicom_id': did, 'study_id': st, 'subject_id': sub, 'split': sp})
         rd = root / 'files' / f'p{str(sub)[:2]}' / f'p{sub}'
-        ind = ['cough and fever', 'shortness of breath', '', 'chest pain, rule out pneumothorax', 'follow-up'][k]
         (rd / f's{st}.txt').write_text(f"                                 FINAL REPORT\n EXAMINATION:  CHEST (PA AND LAT)\n\n"
                                        f" INDICATION:  {ind}\n\n FINDINGS:  Heart size normal. No effusion.\n\n IMPRESSION:  No acute process.\n")
         lab = {l: np.nan for l in CHEXPERT_LABELS}
-        lab.update([{'No Finding': 1.}, {'Cardiomegaly': 1., 'Edema': -1.}, {'Pleural Effusion': 1., 'Atelectasis': 0.},
-                    {'Pneumothorax': -1.}, {'Support Devices': 1., 'Lung Opacity': 1.}][k])
+        lab.update(labels)
         chex.append({'subject_id': sub, 'study_id': st, **lab})
     pd.DataFrame(meta).to_csv(root / 'mimic-cxr-2.0.0-metadata.csv.gz', index=False)
     pd.DataFrame(split).to_csv(root / 'mimic-cxr-2.0.0-split.csv.gz', index=False)
     pd.DataFrame(chex).to_csv(root / 'mimic-cxr-2.0.0-chexpert.csv.gz', index=False)
     return root
 
-# %% ../../nbs/01e_data.layouts.ipynb #46669e40
+# %% ../../nbs/01e_data.layouts.ipynb #e4d84e6a
 ADNI_CSF = ('ABETA', 'TAU', 'PTAU')
 ADNI_DEMOGRAPHICS = ('AGE', 'PTGENDER', 'PTEDUCAT', 'APOE4')
 ADNI_COGNITIVE = ('MMSE', 'CDRSB', 'ADAS11', 'ADAS13', 'ADASQ4', 'FAQ', 'MOCA', 'RAVLT_immediate', 'RAVLT_learning',
@@ -159,6 +174,8 @@ def find_adni_mri(mri_root, ptid, when, max_days=180):
 def adni_table(adnimerge, mri_root=None, target='DX', classes=('CN', 'MCI', 'Dementia'), tabular_cols=ADNI_CSF + ADNI_DEMOGRAPHICS,
                include_cognitive=False, vol_size=64, max_days=180, **kwargs) -> PatientTable:
     "A `PatientTable` of ADNI visits: MRI (volume), CSF + demographics (tabular), diagnosis target; subject-level splits"
+    if mri_root is not None and not Path(mri_root).is_dir():
+        raise FileNotFoundError(f"mri_root {mri_root} is not a directory: give the folder of the ADNI NIfTI download (<PTID>/<series>/<date>/...)")
     df = pd.read_csv(adnimerge, low_memory=False) if not isinstance(adnimerge, pd.DataFrame) else adnimerge.copy()
     tab = list(tabular_cols)
     if include_cognitive:
@@ -176,19 +193,33 @@ def adni_table(adnimerge, mri_root=None, target='DX', classes=('CN', 'MCI', 'Dem
     df['EXAMDATE'] = pd.to_datetime(df.EXAMDATE, errors='coerce')
     if 'mri' not in df.columns:
         df['mri'] = [find_adni_mri(mri_root, p, w, max_days) if mri_root else None for p, w in zip(df.PTID, df.EXAMDATE)]
+        if mri_root is not None and len(df) and df.mri.isna().all():
+            n_sub = sum((Path(mri_root) / str(p)).is_dir() for p in pd.unique(df.PTID))
+            warnings.warn(f"no visit matched a scan under {mri_root} ({n_sub} of {df.PTID.nunique()} subjects have a <PTID> folder there; "
+                          f"scans are matched by the date in their path, within {max_days} days): every MRI is missing")
     specs = [volume3d('mri', 'mri', size=vol_size), tabular('csf_demog', tab)]
     tgt = TargetSpec(target, task='multiclass', classes=list(classes)) if target == 'DX' else TargetSpec(target)
     return PatientTable(df.reset_index(drop=True), specs, tgt, id_col='PTID', nan_labels=kwargs.pop('nan_labels', 'drop'), **kwargs)
 
-# %% ../../nbs/01e_data.layouts.ipynb #6c6e7503
-def make_adni_fixture(root, seed: int = 0) -> Path:
-    "A tiny ADNI copy at `root`: ADNIMERGE.csv (4 subjects, 2 visits each) and MRI from the real MNI152 T1 template"
+# %% ../../nbs/01e_data.layouts.ipynb #38471ead
+_ADNI_FIXTURE = {'CN': dict(ABETA=1450, TAU=210, PTAU=19, MMSE=29, CDRSB=0, ADAS13=8),     # subjects beyond the first four:
+                 'MCI': dict(ABETA=810, TAU=270, PTAU=25, MMSE=26, CDRSB=1.5, ADAS13=17),  # values typical of the diagnosis
+                 'Dementia': dict(ABETA=520, TAU=340, PTAU=32, MMSE=21, CDRSB=4.5, ADAS13=30)}
+_ADNI_FIXTURE_STEP = dict(ABETA=40, TAU=10, PTAU=1, MMSE=0, CDRSB=0, ADAS13=1)            # ... varied by subject
+
+def make_adni_fixture(root, seed: int = 0, n_subjects: int = 4) -> Path:
+    "A tiny ADNI copy at `root`: ADNIMERGE.csv (`n_subjects` subjects, 2 visits each, DX cycling CN, MCI, Dementia) and MRI from the real MNI152 T1 template"
     import nibabel as nib
+    if n_subjects < 1: raise ValueError(f"n_subjects must be at least 1, got {n_subjects}")
     root = Path(root); rng = np.random.default_rng(seed); root.mkdir(parents=True, exist_ok=True)
     t1 = real_brain_t1(4); base = np.asarray(t1.dataobj)
     rows = []
-    for s, dx in enumerate(['CN', 'MCI', 'Dementia', 'CN']):
+    for s in range(n_subjects):
+        dx = ('CN', 'MCI', 'Dementia')[s % 3]
         ptid = f'011_S_{s:04d}'
+        if s < 4: val = dict(ABETA=['>1700', '812.3', '<200', '1450'][s], TAU=200 + 60 * s, PTAU=18 + 6 * s,
+                             MMSE=[29, 26, 21, 30][s], CDRSB=[0, 1.5, 4.5, 0][s], ADAS13=[8, 17, 30, 7][s])
+        else: val = {k: v + (s % 5 - 2) * _ADNI_FIXTURE_STEP[k] for k, v in _ADNI_FIXTURE[dx].items()}
         for v, (vis, date) in enumerate([('bl', '2010-03-02'), ('m12', '2011-03-10')]):
             scan = not (s == 3 and v == 1)                                    # one visit without MRI
             if scan:
@@ -197,9 +228,7 @@ def make_adni_fixture(root, seed: int = 0) -> Path:
                 vol = base * shrink + rng.normal(0, 2, base.shape).astype(np.float32)
                 nib.save(nib.Nifti1Image(vol.astype(np.float32), t1.affine), d / f'ADNI_{ptid}_MR_MPRAGE_I{1000 + 10 * s + v}.nii.gz')
             rows.append({'RID': s, 'PTID': ptid, 'VISCODE': vis, 'EXAMDATE': date, 'DX': dx if not (s == 1 and v == 1) else 'Dementia',
-                         'AGE': 70 + s, 'PTGENDER': ['Male', 'Female'][s % 2], 'PTEDUCAT': 16, 'APOE4': s % 3,
-                         'ABETA': ['>1700', '812.3', '<200', '1450'][s], 'TAU': 200 + 60 * s, 'PTAU': 18 + 6 * s,
-                         'MMSE': [29, 26, 21, 30][s], 'CDRSB': [0, 1.5, 4.5, 0][s], 'ADAS13': [8, 17, 30, 7][s]})
+                         'AGE': 70 + s % 15, 'PTGENDER': ['Male', 'Female'][s % 2], 'PTEDUCAT': 16, 'APOE4': s % 3, **val})
     pd.DataFrame(rows).to_csv(root / 'ADNIMERGE.csv', index=False)
     return root
 

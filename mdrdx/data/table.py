@@ -339,12 +339,12 @@ class PatientTable:
         if not path.is_file(): raise FileNotFoundError(f"no patient table at {path}")
         return cls(pd.read_csv(path), specs, target, root=kwargs.pop('root', path.parent), **kwargs)
 
-# %% ../../nbs/01b_data.table.ipynb #14de627b
+# %% ../../nbs/01b_data.table.ipynb #f5c857d8
 class PatientDataset(torch.utils.data.Dataset):
     "Rows `idxs` of a `PatientTable` as `(inputs, presence, target)` items"
     def __init__(self, table: PatientTable, idxs, norms: dict):
         self.table, self.idxs, self.norms = table, np.asarray(idxs, dtype=np.int64), norms
-        self.specs, self.names, self.target = table.specs, table.names, table.target   # as an exported learner keeps them
+        self.specs, self.names, self.target, self.id_col = table.specs, table.names, table.target, table.id_col   # as an exported learner keeps them
         self.load = imaging_transforms(table.specs)
         df = table.df.iloc[self.idxs]
         self.presence = table.presence[self.idxs].copy()
@@ -414,8 +414,10 @@ class PatientDataset(torch.utils.data.Dataset):
         return _EmptyPatients(self)
 
 class _EmptyPatients(torch.utils.data.Dataset):
-    "What an exported learner keeps of its dataset: no rows, the specs and the lab statistics"
-    def __init__(self, ds): self.specs, self.names, self.norms, self.target = ds.table.specs, ds.table.names, ds.norms, ds.table.target
+    "What an exported learner keeps of its dataset: no rows, the specs, the lab statistics, the target and the id column"
+    def __init__(self, ds):
+        self.specs, self.names, self.norms, self.target = ds.table.specs, ds.table.names, ds.norms, ds.table.target
+        self.id_col = ds.table.id_col
     def __len__(self): return 0
 
 # %% ../../nbs/01b_data.table.ipynb #d5acbab7
