@@ -79,10 +79,11 @@ def _targets(target, n: int, device=None) -> torch.Tensor:
     return t
 
 def _blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
-    "Each image of a batch [B, C, *spatial] smoothed by a Gaussian of `sigma` pixels (MONAI)"
+    "Each image of a batch [B, C, *spatial] smoothed by a Gaussian of `sigma` pixels (MONAI), as a plain tensor"
     from monai.transforms import GaussianSmooth
-    g = GaussianSmooth(sigma=sigma)
-    return torch.stack([torch.as_tensor(g(xi)) for xi in x.cpu()]).to(x.device, x.dtype)
+    y = GaussianSmooth(sigma=sigma)(x.detach().cpu().reshape(-1, *x.shape[2:]))   # every (item, channel) as one channel
+    y = y.as_tensor() if hasattr(y, "as_tensor") else torch.as_tensor(y)          # MONAI returns a MetaTensor
+    return y.reshape(x.shape).to(x.device, x.dtype)
 
 @contextmanager
 def explaining(model: nn.Module):
@@ -206,21 +207,35 @@ def plot_modality_attribution(attr: ModalityAttribution, i: int = 0, ax=None, ti
     return ax
 
 # %% ../nbs/11_explain.ipynb #21c12dd4
-def cam_layer(encoder: nn.Module, layer=None) -> nn.Module:
-    "The layer of an image/volume `encoder` Grad-CAM reads: `None` the last feature stage, an int a stage index (-2: the one before), a name or a module as given"
+def _last_wide(encoder: nn.Module, stages: list, x: torch.Tensor) -> nn.Module:
+    "The last of `stages` whose output for inputs shaped like `x` is more than one pixel/voxel wide on every side"
+    sizes, was = {}, encoder.training
+    hooks = [s.register_forward_hook(lambda m, i, o, k=k: sizes.__setitem__(k, tuple(o.shape[2:]))) for k, s in enumerate(stages)]
+    try:
+        encoder.eval()
+        with torch.no_grad(): encoder(torch.zeros_like(x[:1]))          # only the shape matters
+    finally:
+        for h in hooks: h.remove()
+        encoder.train(was)
+    wide = [k for k, s in sizes.items() if min(s) > 1]
+    return stages[max(wide) if wide else -1]
+
+def cam_layer(encoder: nn.Module, layer=None, x: torch.Tensor | None = None) -> nn.Module:
+    """The layer of an image/volume `encoder` Grad-CAM reads: an int a stage index (-2: the one before the last), a name or
+    a module as given; `None` the last feature stage, or with an input `x`, the last stage whose map is wider than one pixel/voxel"""
     if isinstance(layer, nn.Module): return layer
     if isinstance(encoder, ImageEncoder):
         if encoder.is_vit: raise NotImplementedError(f"{encoder.name} is a ViT: it has no convolutional feature map for Grad-CAM; use `attention_rollout`")
         bb = encoder.backbone
         if isinstance(layer, str): return bb.get_submodule(layer)
-        stages = [f['module'] for f in getattr(bb, 'feature_info', [])]
+        stages = [bb.get_submodule(f['module']) for f in getattr(bb, 'feature_info', [])]
         if not stages: raise ValueError(f"{encoder.name} lists no feature stages (`feature_info`): pass `layer=` a module name")
-        return bb.get_submodule(stages[-1 if layer is None else layer])
-    if isinstance(encoder, VolumeEncoder):
+    elif isinstance(encoder, VolumeEncoder):
         if isinstance(layer, str): return encoder.net.get_submodule(layer)
         stages = [encoder.net.layer1, encoder.net.layer2, encoder.net.layer3, encoder.net.layer4]
-        return stages[-1 if layer is None else layer]
-    raise TypeError(f"Grad-CAM needs an image or volume encoder, got {type(encoder).__name__}")
+    else: raise TypeError(f"Grad-CAM needs an image or volume encoder, got {type(encoder).__name__}")
+    if layer is not None: return stages[layer]
+    return stages[-1] if x is None else _last_wide(encoder, stages, x)
 
 def _image_rows(model, inputs: dict, presence: torch.Tensor, target, modality, what: str):
     "The image/volume modality, an all-NaN map [B, *spatial], the rows that have it, and their inputs, presence and targets (None if no row has it)"
@@ -237,7 +252,7 @@ def grad_cam(model, inputs: dict, presence: torch.Tensor, target, modality: str 
     name, out, rows, sub, pres, tgt = _image_rows(model, inputs, presence, target, modality, 'Grad-CAM')
     if sub is None: return out
     with explaining(model), torch.enable_grad():
-        gc = LayerGradCam(_scorer(model, sub, pres, tgt, name), cam_layer(model.encoders[name], layer))
+        gc = LayerGradCam(_scorer(model, sub, pres, tgt, name), cam_layer(model.encoders[name], layer, sub[name]))
         a = gc.attribute(sub[name], relu_attributions=True)
     mode = 'bilinear' if a.ndim == 4 else 'trilinear'
     a = LayerAttribution.interpolate(a.detach(), tuple(out.shape[1:]), interpolate_mode=mode)

@@ -46,12 +46,13 @@ class ModalityMasking(Callback):
         if schedule not in ('sample', 'epoch'): raise ValueError(f"schedule is 'sample' or 'epoch', not {schedule!r}")
         self.p, self.schedule, self.seed = p, schedule, seed
 
-    def before_fit(self):
-        self.gen = torch.Generator()
-        self.gen.manual_seed(self.seed if self.seed is not None else int(torch.randint(0, 2**31 - 1, (1,))))
-        self.stats = []                                          # per epoch: present before / after masking
+    def before_fit(self): self.new_fit = True                    # fastai runs before_fit for `get_preds` too: start over when training does
 
-    def before_epoch(self):
+    def before_train(self):
+        if getattr(self, 'new_fit', True):
+            self.gen = torch.Generator()
+            self.gen.manual_seed(self.seed if self.seed is not None else int(torch.randint(0, 2**31 - 1, (1,))))
+            self.stats, self.new_fit = [], False                 # per epoch: present before / after masking
         self.active = True if self.schedule == 'sample' else bool(torch.rand(1, generator=self.gen) < .5)
         self.n_before = self.n_after = 0
 
@@ -66,7 +67,7 @@ class ModalityMasking(Callback):
         self.n_before += int(pres.bool().sum()); self.n_after += int(new.sum())
         self.learn.xb = (self.xb[0], new, *self.xb[2:])
 
-    def after_epoch(self):
+    def after_train(self):
         self.stats.append({'epoch': self.epoch, 'masking': self.active, 'present before': self.n_before,
                            'present after': self.n_after,
                            'dropped': 1 - self.n_after / self.n_before if self.n_before else 0.})
@@ -75,10 +76,14 @@ class ModalityMasking(Callback):
 class MDRDxCallback(Callback):
     "Logits to `learn.pred`, the model's full output to `learn.out`; the model's named loss terms join fastai's loss"
     order = 1
-    def before_fit(self): self.rows = []
+    def before_fit(self):
+        if not hasattr(self, 'rows'): self.rows = []
+        self.new_fit = True                       # fastai also calls before_fit for `get_preds`/`validate`: keep the rows until training starts
     def before_epoch(self): self.sums, self.counts = {}, {}
     def before_validate(self): self.sums['valid'], self.counts['valid'] = {}, 0
-    def before_train(self): self.sums['train'], self.counts['train'] = {}, 0
+    def before_train(self):
+        if getattr(self, 'new_fit', False): self.rows, self.new_fit = [], False
+        self.sums['train'], self.counts['train'] = {}, 0
 
     def after_pred(self):
         out = self.pred
@@ -101,6 +106,7 @@ class MDRDxCallback(Callback):
         self.counts[phase] += bs
 
     def after_epoch(self):
+        if 'train' not in self.sums: return       # a validation-only pass (`get_preds`, `validate`) records nothing
         for phase, s in self.sums.items():
             n = self.counts[phase]
             if n: self.rows += [{'epoch': self.epoch, 'phase': phase, 'term': k, 'value': v / n} for k, v in s.items()]

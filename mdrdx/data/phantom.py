@@ -11,20 +11,21 @@ import numpy as np
 import pandas as pd
 
 # %% auto #0
-__all__ = ['FINDINGS', 'RARE_FINDING', 'PHANTOM_VERSION', 'MODALITIES', 'LAB_COLUMNS', 'EVIDENCE', 'PhantomConfig', 'render_xray',
-           'render_mri', 'write_report', 'draw_labs', 'Phantom', 'make_phantom', 'lung_field', 'plot_patient',
-           'save_phantom']
+__all__ = ['FINDINGS', 'RARE_FINDING', 'PHANTOM_VERSION', 'MODALITIES', 'LAB_COLUMNS', 'EVIDENCE', 'XRAY_FINDINGS',
+           'PhantomConfig', 'render_xray', 'render_mri', 'write_report', 'draw_labs', 'Phantom', 'make_phantom',
+           'lung_field', 'plot_patient', 'save_phantom']
 
 # %% ../../nbs/01a_data.phantom.ipynb #6d3a306b
 FINDINGS = ('nodule', 'effusion', 'atrophy', 'inflammation', 'mass')
 RARE_FINDING = 'mass'
-PHANTOM_VERSION = 2   # bump when the generative process changes: cached copies on disk are keyed by it
+PHANTOM_VERSION = 3   # bump when the generative process changes: cached copies on disk are keyed by it
 MODALITIES = ('xray', 'mri', 'report', 'labs')
 LAB_COLUMNS = ('crp', 'wbc', 'tau', 'ptau', 'abeta', 'hemoglobin', 'sodium')
 # which modalities carry evidence of which finding (the phantom's ground truth; the knowledge graph of later
 # notebooks starts from the same facts)
 EVIDENCE = {'nodule': ('xray',), 'effusion': ('xray', 'report'), 'atrophy': ('mri', 'labs'),
             'inflammation': ('labs',), 'mass': ('xray', 'report', 'labs')}   # mass: a weak haemoglobin drop
+XRAY_FINDINGS = tuple(f for f in FINDINGS if 'xray' in EVIDENCE[f])                # the findings with an X-ray lesion
 
 # %% ../../nbs/01a_data.phantom.ipynb #a1f4dbda
 @dataclass
@@ -61,8 +62,8 @@ def _blob(size, cy, cx, r):
     d2 = (y - cy) ** 2 + (x - cx) ** 2
     return np.exp(-d2 / (2 * r ** 2)), d2 < (1.6 * r) ** 2
 
-def render_xray(labels: dict, rng, size=64, noise=0.08):
-    "An X-ray-like image (float32 in [0,1]) and its lesion mask for the findings in `labels`"
+def render_xray(labels: dict, rng, size=64, noise=0.08, per_finding: bool = False):
+    "An X-ray-like image (float32 in [0,1]) and its lesion mask for the findings in `labels` (and, if `per_finding`, a dict of each finding's own mask)"
     y, x = _grid(size)
     left, right = _lung_masks(size)
     img = .75 - .15 * (x ** 2)                                        # soft tissue
@@ -70,24 +71,29 @@ def render_xray(labels: dict, rng, size=64, noise=0.08):
     ribs = .06 * (np.sin((y * 9 + .5 * x ** 2) * np.pi) > .7) * (left | right)
     img = img + ribs
     mask = np.zeros((size, size), bool)
+    parts = {}                                                        # each finding's own lesion
     lungs = [left, right]
     if labels.get('nodule'):
         side = lungs[rng.integers(2)]
         cy, cx = np.argwhere(side)[rng.integers(side.sum())] / size * 2 - 1
         b, m = _blob(size, cy, cx, rng.uniform(.05, .08))
-        img, mask = img + .55 * b, mask | (m & side)
+        parts['nodule'] = m & side
+        img, mask = img + .55 * b, mask | parts['nodule']
     if labels.get('mass'):
         side = lungs[rng.integers(2)]
         cy, cx = np.argwhere(side)[rng.integers(side.sum())] / size * 2 - 1
         b, m = _blob(size, np.clip(cy, -.4, .3), cx, rng.uniform(.13, .17))
-        img, mask = img + .5 * b, mask | (m & (left | right))
+        parts['mass'] = m & (left | right)
+        img, mask = img + .5 * b, mask | parts['mass']
     if labels.get('effusion'):
         side = lungs[rng.integers(2)]
         level = rng.uniform(.25, .4)
         band = side & (y > level)
+        parts['effusion'] = band
         img, mask = img + .35 * band, mask | band
     img = img + noise * rng.standard_normal((size, size))
-    return np.clip(img, 0, 1).astype(np.float32), mask
+    img = np.clip(img, 0, 1).astype(np.float32)
+    return (img, mask, parts) if per_finding else (img, mask)
 
 # %% ../../nbs/01a_data.phantom.ipynb #f1160600
 def _ventricles(x, y, z, r):
@@ -161,6 +167,7 @@ class Phantom:
     mri: np.ndarray              # [N, D, H, W] float32
     mri_mask: np.ndarray         # [N, D, H, W] bool atrophy masks
     config: PhantomConfig
+    lesion_masks: dict = field(default_factory=dict)   # {finding: [N, H, W] bool}: each X-ray finding's own lesion
 
     @property
     def labels(self) -> pd.DataFrame: return self.table[list(FINDINGS)]
@@ -187,6 +194,7 @@ def make_phantom(n: int = 600, seed: int = 0, **kwargs) -> Phantom:
     if set(cfg.missing) != set(MODALITIES):
         raise ValueError(f"`missing` must give a rate for each of {MODALITIES}; got {sorted(cfg.missing)}")
     rows, xs, xm, vs, vm = [], [], [], [], []
+    lm = {f: [] for f in XRAY_FINDINGS}
     for i in range(n):
         r = np.random.default_rng([seed, i])          # one stream per patient: patient i never depends on n
         group = int(r.random() < cfg.subgroup_rate)
@@ -197,7 +205,8 @@ def make_phantom(n: int = 600, seed: int = 0, **kwargs) -> Phantom:
         y = np.array([r.random() < prev[f] for f in FINDINGS])
         present = _draw_presence(cfg, y, r)
         lab = dict(zip(FINDINGS, y))
-        img, m = render_xray(lab, r, cfg.img_size, cfg.noise); xs.append(img); xm.append(m)
+        img, m, parts = render_xray(lab, r, cfg.img_size, cfg.noise, per_finding=True); xs.append(img); xm.append(m)
+        for f in XRAY_FINDINGS: lm[f].append(parts.get(f, np.zeros_like(m)))
         vol, mm = render_mri(lab, r, cfg.vol_size, age=age); vs.append(vol); vm.append(mm)
         report = write_report(lab, r, cfg.report_omission)
         labs = draw_labs(lab, r, cfg.lab_missing)
@@ -205,7 +214,8 @@ def make_phantom(n: int = 600, seed: int = 0, **kwargs) -> Phantom:
         rows.append({'patient_id': f'PH{seed:02d}-{i:05d}', 'subgroup': group, 'age': age,
                      **{f: int(v) for f, v in lab.items()}, 'report': report if present[2] else None, **labs,
                      **{f'has_{m}': bool(p) for m, p in zip(MODALITIES, present)}})
-    return Phantom(pd.DataFrame(rows), np.stack(xs), np.stack(xm), np.stack(vs), np.stack(vm), cfg)
+    return Phantom(pd.DataFrame(rows), np.stack(xs), np.stack(xm), np.stack(vs), np.stack(vm), cfg,
+                   {f: np.stack(v) for f, v in lm.items()})
 
 # %% ../../nbs/01a_data.phantom.ipynb #1d65f74d
 def lung_field(size: int = 64) -> np.ndarray:
@@ -248,16 +258,22 @@ def plot_patient(ph: Phantom, i: int, axs=None):
 
 # %% ../../nbs/01a_data.phantom.ipynb #bfa1268c
 def save_phantom(ph: Phantom, path) -> pd.DataFrame:
-    "Write `ph` as PNG X-rays, NIfTI volumes and masks under `path` plus `patients.csv`; return that table"
+    "Write `ph` as PNG X-rays, NIfTI volumes and masks (the union lesion mask `xray_mask`, and `xray_mask_<finding>` for each X-ray finding a patient has) under `path` plus `patients.csv`; return that table"
     import nibabel as nib
     from PIL import Image
     path = Path(path)
     for d in ('xray', 'xray_mask', 'mri', 'mri_mask'): (path / d).mkdir(parents=True, exist_ok=True)
     t = ph.table.copy()
     xr, mr, xmask, mmask = [], [], [], []
+    lesion = {f: [] for f in ph.lesion_masks}
     for i, pid in enumerate(t.patient_id):
         Image.fromarray((ph.xray_mask[i] * 255).astype(np.uint8)).save(path / 'xray_mask' / f'{pid}.png')
         xmask.append(f'xray_mask/{pid}.png')
+        for f, ms in ph.lesion_masks.items():                     # each finding's own mask, where the patient has it
+            if ms[i].any():
+                (path / f'xray_mask_{f}').mkdir(exist_ok=True)
+                Image.fromarray((ms[i] * 255).astype(np.uint8)).save(path / f'xray_mask_{f}' / f'{pid}.png')
+            lesion[f].append(f'xray_mask_{f}/{pid}.png' if ms[i].any() else None)
         if t.has_xray.iat[i]:
             Image.fromarray((ph.xray[i] * 255).round().astype(np.uint8)).save(path / 'xray' / f'{pid}.png')
             xr.append(f'xray/{pid}.png')
@@ -269,6 +285,7 @@ def save_phantom(ph: Phantom, path) -> pd.DataFrame:
         else: mr.append(None); mmask.append(None)
     t.insert(3, 'xray', xr); t.insert(4, 'mri', mr)
     t['xray_mask'], t['mri_mask'] = xmask, mmask
+    for f, v in lesion.items(): t[f'xray_mask_{f}'] = v
     t = t.drop(columns=[f'has_{m}' for m in MODALITIES])
     t.to_csv(path / 'patients.csv', index=False)
     return t
