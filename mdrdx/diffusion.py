@@ -92,13 +92,16 @@ class LatentDiffusion(nn.Module):
         return (err * target).sum() / target.sum().clamp(min=1)
 
     @torch.no_grad()
-    def sample(self, y, cmask, steps: int = 25, w: float = 1., eta: float = 1., generator=None):
-        "z_0 [B, M, D] from DDIM (`steps` steps, noise `eta`) with guidance `w`, given condition latents `y` where `cmask`"
+    def sample(self, y, cmask, steps: int = 25, w: float = 1., eta: float = 1., generator=None, shared_noise: bool = False):
+        """z_0 [B, M, D] from DDIM (`steps` steps, noise `eta`) with guidance `w`, given condition latents `y` where `cmask`;
+        `shared_noise`: every row gets the same noise draws, so a row's sample does not depend on the rest of the batch"""
         from diffusers import DDIMScheduler
         sched = DDIMScheduler.from_config(self.ddim.config)
         sched.set_timesteps(steps)
         B, dev = len(y), y.device
-        z = torch.randn(B, self.n_mod, self.d, generator=generator, device=dev)
+        noise = lambda: (torch.randn(1, self.n_mod, self.d, generator=generator, device=dev).expand(B, -1, -1) if shared_noise
+                         else torch.randn(B, self.n_mod, self.d, generator=generator, device=dev))
+        z = noise()
         none = torch.zeros_like(cmask)
         for t in sched.timesteps:
             tt = torch.full((B,), int(t), device=dev, dtype=torch.long)
@@ -106,7 +109,7 @@ class LatentDiffusion(nn.Module):
             else:
                 e_u = self.net(z, tt, y, none)
                 e = e_u if w == 0 else e_u + w * (self.net(z, tt, y, cmask) - e_u)
-            z = sched.step(e, t, z, eta=eta, generator=generator).prev_sample
+            z = sched.step(e, t, z, eta=eta, variance_noise=noise() if eta > 0 else None).prev_sample
         return z
 
     def impute(self, z0, present, n: int = 1, **kwargs):

@@ -94,7 +94,9 @@ class MDRDx(nn.Module):
         losses = {'L_diff': self.diffusion.loss(lat.detach(), presence, generator=g)}
         imputed = torch.zeros_like(presence)
         if self.use_diffusion and not presence.all():
-            z_imp = self.diffusion.impute(lat.detach(), presence, steps=self.impute_steps, w=self.guidance, generator=g)
+            gi = None if self.training else torch.Generator(device=lat.device).manual_seed(self.seed)
+            z_imp = self.diffusion.impute(lat.detach(), presence, steps=self.impute_steps, w=self.guidance, generator=gi,
+                                          shared_noise=not self.training)   # eval: a patient's imputation ignores its batch-mates
             z_imp = self.latent_norm(z_imp)      # onto the latent space's scale: early on, samples can be far off it
             imputed = ~presence
             lat = torch.where(presence[..., None], lat, z_imp)
