@@ -7,11 +7,11 @@ from __future__ import annotations
 import sys, time
 from pathlib import Path
 
-from fastcore.script import anno_parser, store_true
+from fastcore.script import anno_parser, store_true, Param
 import mdrdx
 
 # %% auto #0
-__all__ = ['COMMANDS', 'command', 'main', 'demo', 'load_specs', 'train', 'evaluate', 'predict', 'report']
+__all__ = ['COMMANDS', 'command', 'main', 'demo', 'load_specs', 'train', 'evaluate', 'predict', 'report', 'pretrained', 'ratings']
 
 # %% ../nbs/90_cli.ipynb #e6116e51
 COMMANDS = {}
@@ -257,4 +257,72 @@ def report(model:str=None,          # an exported learner (.pkl) or the name of 
     index = cohort_report(learn, out, dl=dl, idxs=idxs, card=card, n=n, steps=steps, sort=sort)
     k = len(dl.dataset) if idxs is None else len(idxs)
     print(f"{k} patient pages and their index written to {index} in {time.time() - t0:.0f}s")
+    return 0
+
+# %% ../nbs/90_cli.ipynb #ae8fdc52
+def _options(s) -> dict:
+    "KEY=VALUE,KEY=VALUE as a dict, values parsed as YAML scalars (numbers, booleans, strings)"
+    import yaml
+    out = {}
+    for part in [p for p in (s or '').split(',') if p.strip()]:
+        if '=' not in part: raise ValueError(f"options are KEY=VALUE pairs separated by commas, got {part!r}")
+        key, val = part.split('=', 1)
+        out[key.strip()] = yaml.safe_load(val)
+    return out
+
+@command
+def pretrained(action:Param('list, build, check or card', str, opt=False, choices=['list', 'build', 'check', 'card']),
+               name:Param('a release (see `list`) or a built directory', str, opt=False, nargs='?')=None,
+               path:str=None,       # build: the directory to write (default: the cache)
+               seed:int=0,          # the training seed of the release
+               options:str=None,    # build: release options as KEY=VALUE,... (e.g. n=200,epochs=3)
+               tol:float=1e-6):     # check: the largest difference from the card that passes
+    "Released checkpoints: list them, build one offline, check that it reproduces its card, print its card"
+    from mdrdx.pretrained import list_pretrained, build_pretrained, check_pretrained, load_pretrained
+    if action == 'list':
+        print(list_pretrained().to_string()); return 0
+    if name is None: raise ValueError(f"mdrdx pretrained {action} needs a release name or a checkpoint directory")
+    _quiet()
+    if action == 'build':
+        t0 = time.time()
+        d = build_pretrained(name, path, seed=seed, **_options(options))
+        print(f"{name} built in {d} in {time.time() - t0:.0f}s"); return 0
+    if action == 'check':
+        res = check_pretrained(name, seed=seed, build=False)
+        print(res.to_string())
+        bad = res.index[res.difference > tol].tolist()
+        if bad:
+            print(f"{len(bad)} value(s) differ from the card by more than {tol}: {bad}", file=sys.stderr); return 1
+        print(f"every value reproduced within {tol}"); return 0
+    learn = load_pretrained(name, seed=seed, build=False)
+    if learn.card is None: raise FileNotFoundError(f"{name} has no model card")
+    print(learn.card.to_markdown()); return 0
+
+@command
+def ratings(action:Param('sheet or summary', str, opt=False, choices=['sheet', 'summary']),
+            files:Param('sheet: the patient CSV (its patient_id column); summary: the filled sheets', str, opt=False, nargs='+'),
+            out:str='ratings.csv',  # sheet: the sheet to write (one per rater, with --raters)
+            raters:str=None,        # sheet: rater names, comma-separated
+            reports:str=None,       # sheet: the directory of the patients' report pages (mdrdx report --out)
+            shuffle:store_true=False, # sheet: patients in a random order (seeded)
+            n_boot:int=1000,        # summary: bootstrap resamples of the intervals
+            seed:int=0):
+    "Clinician ratings of explanation reports: write Likert rating sheets, or summarise filled ones"
+    from mdrdx.ratings import rating_sheet, read_ratings, summarize_ratings, agreement
+    if action == 'sheet':
+        if len(files) != 1: raise ValueError("mdrdx ratings sheet takes one patient CSV")
+        import pandas as pd
+        if not Path(files[0]).is_file(): raise FileNotFoundError(f"no patient table at {files[0]}")
+        df = pd.read_csv(files[0], dtype={'patient_id': str})
+        if 'patient_id' not in df.columns: raise KeyError(f"{files[0]} has no patient_id column")
+        res = rating_sheet(df, out, raters=[r.strip() for r in (raters or '').split(',') if r.strip()] or None,
+                           reports_dir=reports, shuffle=shuffle, seed=seed)
+        print('\n'.join([f'rating sheet(s) for {df.patient_id.nunique()} patients:', *map(str, res.sheets),
+                         f'instructions: {res.instructions}'])); return 0
+    missing = [f for f in files if not Path(f).is_file()]
+    if missing: raise FileNotFoundError(f"no rating sheet at {missing}")
+    df = read_ratings(files)
+    print(f"{len(df)} ratings of {df.patient.nunique()} patients by {df.rater.nunique()} rater(s)\n")
+    print(summarize_ratings(df, n_boot=n_boot, seed=seed).round(3).to_string())
+    if df.rater.nunique() > 1: print('\n' + agreement(df, n_boot=n_boot, seed=seed).round(3).to_string())
     return 0

@@ -49,7 +49,7 @@ PRETRAINED = {
         'phantom', 'phantom', '1',
         options=dict(n=600, data_seed=0, img_size=64, vol_size=32, epochs=10, lr=3e-3, bs=32, d_model=64,
                      image='mobilenetv3_small_050', masking=.5, n_boot=1000),
-        data=("The mdrdx phantom cohort (mdrdx.data.phantom, generator version 2, seed {data_seed}): {n} procedurally "
+        data=("The mdrdx phantom cohort (mdrdx.data.phantom, generator version {phantom_version}, seed {data_seed}): {n} procedurally "
               "generated patients with a {img_size}x{img_size} X-ray-like image, a {vol_size}^3 brain-like volume, a templated report (frozen all-MiniLM-L6-v2 "
               "embeddings) and a 7-value lab panel, each modality missing for part of the patients; five findings "
               "(nodule, effusion, atrophy, inflammation, and the rare mass) as a multi-label target; split 80/10/10 by "
@@ -246,7 +246,7 @@ def build_pretrained(name: str, path=None, seed: int = 0, quiet: bool = True, **
                     weights_sha256=weights_digest(learn.model), fit_seconds=round(t_fit, 1),
                     build_seconds=round(time.time() - t0, 1), versions=_versions(rel.cohort),
                     files=dict(learner='learner.pkl', evaluation='evaluation.csv'))
-    fmt = {**o, 'n': len(table), 'n_test': len(splits['test'])}
+    fmt = {**o, 'n': len(table), 'n_test': len(splits['test']), 'phantom_version': training['versions'].get('phantom_generator', '')}
     undefined = [m for m, v in metrics.items() if not all(np.isfinite(x) for x in v.values())]   # e.g. AUROC with one class
     training['undefined_metrics'] = undefined
     card = ModelCard(name=f"MDR-Dx {rel.name}", version=rel.version, data=rel.data.format(**fmt), intended_use=rel.intended_use,
