@@ -270,9 +270,14 @@ def _options(s) -> dict:
         out[key.strip()] = yaml.safe_load(val)
     return out
 
+_ACTION = Param('list, build, check or card', str, opt=False, choices=['list', 'build', 'check', 'card'])
+_NAME = Param('a release (see `list`) or a built directory', str, opt=False, nargs='?')
+_RATE = Param('sheet or summary', str, opt=False, choices=['sheet', 'summary'])
+_FILES = Param('sheet: the patient CSV (its patient_id column); summary: the filled sheets', str, opt=False, nargs='+')
+
 @command
-def pretrained(action:Param('list, build, check or card', str, opt=False, choices=['list', 'build', 'check', 'card']),
-               name:Param('a release (see `list`) or a built directory', str, opt=False, nargs='?')=None,
+def pretrained(action:_ACTION,
+               name:_NAME=None,
                path:str=None,       # build: the directory to write (default: the cache)
                seed:int=0,          # the training seed of the release
                options:str=None,    # build: release options as KEY=VALUE,... (e.g. n=200,epochs=3)
@@ -299,8 +304,8 @@ def pretrained(action:Param('list, build, check or card', str, opt=False, choice
     print(learn.card.to_markdown()); return 0
 
 @command
-def ratings(action:Param('sheet or summary', str, opt=False, choices=['sheet', 'summary']),
-            files:Param('sheet: the patient CSV (its patient_id column); summary: the filled sheets', str, opt=False, nargs='+'),
+def ratings(action:_RATE,
+            files:_FILES,
             out:str='ratings.csv',  # sheet: the sheet to write (one per rater, with --raters)
             raters:str=None,        # sheet: rater names, comma-separated
             reports:str=None,       # sheet: the directory of the patients' report pages (mdrdx report --out)
