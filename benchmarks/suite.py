@@ -219,6 +219,8 @@ def block_explain(c):
     bench('modality_shapley (exact, all subsets)', lambda x, p, t: modality_shapley(model, x, p, t, base=base), None)
     cam = bench('grad_cam: xray', lambda x, p, t: grad_cam(model, x, p, t, 'xray'), 'xray', 'last feature stage')
     bench('grad_cam: mri (3D)', lambda x, p, t: grad_cam(model, x, p, t, 'mri'), 'mri', 'MONAI layer4')
+    bench('grad_cam element-wise: xray', lambda x, p, t: grad_cam(model, x, p, t, 'xray', weights='element'), 'xray',
+          'last feature stage, each activation weighted by its own gradient')
     for mod in ('xray', 'mri'):
         bench(f"pixel_attribution ig: {mod}", lambda x, p, t, m=mod: pixel_attribution(model, x, p, t, m, 'ig'), mod,
               '16 steps from a blurred copy, smoothed')

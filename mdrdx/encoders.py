@@ -34,10 +34,19 @@ def _check_finite(x, what):
         raise ValueError(f"{what} input has NaN/inf values: a missing modality reached its encoder (encode present rows only)")
 
 # %% ../nbs/02_encoders.ipynb #39da70da
+def _drop_stem_pool(backbone: nn.Module, name: str):
+    "Replace the max pooling of a CNN's stem by identity (every later feature map twice as wide), fixing timm's `feature_info`"
+    pool = getattr(backbone, 'maxpool', None)
+    if not isinstance(pool, (nn.MaxPool2d, nn.AvgPool2d)):
+        raise ValueError(f"{name} has no stem pooling layer (`maxpool`) to drop; stem_pool=False is for ResNet-style backbones")
+    backbone.maxpool = nn.Identity()
+    for f in getattr(backbone, 'feature_info', []):
+        if f['module'].startswith('layer'): f['reduction'] //= 2    # the stages after the pool; the stem's own output is unchanged
+
 class ImageEncoder(nn.Module):
     "A timm backbone as a modality encoder: feature map or ViT tokens -> [B, n, d_model]"
     def __init__(self, name='resnet18', d_model=128, img_size=64, in_chans=1, pretrained=False, pretrained_file=None, freeze=False,
-                 timm_kwargs: dict | None = None):
+                 timm_kwargs: dict | None = None, stem_pool: bool = True):
         super().__init__()
         import timm
         kw = dict(num_classes=0, in_chans=in_chans, **(timm_kwargs or {}))
@@ -49,6 +58,7 @@ class ImageEncoder(nn.Module):
         else: kw['pretrained'] = bool(pretrained)
         self.name, self.backbone = name, timm.create_model(name, **kw)
         self.is_vit = hasattr(self.backbone, 'patch_embed')
+        if not stem_pool: _drop_stem_pool(self.backbone, name)
         self.proj = nn.Linear(self.backbone.num_features, d_model)
         if freeze: self.backbone.requires_grad_(False)
 
@@ -158,11 +168,12 @@ class TabularEncoder(nn.Module):
 
 # %% ../nbs/02_encoders.ipynb #ebe16aad
 def encoder_for(spec, d_model=128, image='resnet18', image_pretrained_file=None, volume_layers=(1, 1, 1, 1),
-                text='minilm', freeze_text=True, n_features=None, image_timm_kwargs: dict | None = None) -> nn.Module:
+                text='minilm', freeze_text=True, n_features=None, image_timm_kwargs: dict | None = None,
+                image_stem_pool: bool = True) -> nn.Module:
     "The encoder of a `ModalitySpec` (tabular needs `n_features`, the width of its normalised panel)"
     k = ModalityKind.of(spec.kind)
     if k == 'image2d': return ImageEncoder(image, d_model, img_size=spec.size[0], pretrained_file=image_pretrained_file,
-                                           timm_kwargs=image_timm_kwargs)
+                                           timm_kwargs=image_timm_kwargs, stem_pool=image_stem_pool)
     if k == 'volume3d': return VolumeEncoder(d_model, layers=volume_layers)
     if k == 'text':
         if spec.encoder:

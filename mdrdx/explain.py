@@ -246,18 +246,24 @@ def _image_rows(model, inputs: dict, presence: torch.Tensor, target, modality, w
     sub, pres = select_patients(inputs, presence, rows)
     return name, out, rows, sub, pres, _targets(target, len(presence), presence.device)[rows]
 
-def grad_cam(model, inputs: dict, presence: torch.Tensor, target, modality: str | None = None, layer=None) -> torch.Tensor:
-    "Grad-CAM of the log-odds of `target` on an image/volume modality, upsampled to the input size: [B, *spatial], NaN for patients without it"
+def grad_cam(model, inputs: dict, presence: torch.Tensor, target, modality: str | None = None, layer=None,
+             weights: str = 'channel') -> torch.Tensor:
+    """Grad-CAM of the log-odds of `target` on an image/volume modality, upsampled to the input size: [B, *spatial], NaN for
+    patients without it. `weights`: 'channel' (Grad-CAM: a channel weighted by its mean gradient) or 'element' (each activation by its own)"""
+    if weights not in ('channel', 'element'): raise ValueError(f"weights is 'channel' or 'element', not {weights!r}")
     model = _unwrap(model)
     name, out, rows, sub, pres, tgt = _image_rows(model, inputs, presence, target, modality, 'Grad-CAM')
     if sub is None: return out
     with explaining(model), torch.enable_grad():
-        gc = LayerGradCam(_scorer(model, sub, pres, tgt, name), cam_layer(model.encoders[name], layer, sub[name]))
-        a = gc.attribute(sub[name], relu_attributions=True)
+        f, L = _scorer(model, sub, pres, tgt, name), cam_layer(model.encoders[name], layer, sub[name])
+        if weights == 'channel': a = LayerGradCam(f, L).attribute(sub[name], relu_attributions=True)
+        else: a = F.relu(LayerGradientXActivation(f, L).attribute(sub[name]).sum(1, keepdim=True))
     mode = 'bilinear' if a.ndim == 4 else 'trilinear'
     a = LayerAttribution.interpolate(a.detach(), tuple(out.shape[1:]), interpolate_mode=mode)
     out[rows.cpu()] = a[:, 0].float().cpu()
     return out
+
+_CAMS = {'gradcam': 'channel', 'gradcam-element': 'element'}   # the image methods of `MDRDxInterpretation` that are `grad_cam`
 
 # %% ../nbs/11_explain.ipynb #16417335
 def pixel_attribution(model, inputs: dict, presence: torch.Tensor, target, modality: str | None = None, method: str = 'ig',
@@ -690,13 +696,13 @@ class MDRDxInterpretation(Interpretation):
         return modality_shapley(self.model, inp, pres, self.targets(idxs, target), base=self.base if base == 'train' else base)
 
     def image_map(self, idxs=None, target=None, modality=None, method: str | None = None, layer=None, **kwargs) -> torch.Tensor:
-        "A heatmap per patient [n, *spatial]: `method` 'gradcam' (`layer`), 'ig' or 'saliency' (`pixel_attribution`), 'rollout'; default Grad-CAM, rollout for a ViT"
+        "A heatmap per patient [n, *spatial]: `method` 'gradcam' or 'gradcam-element' (`grad_cam` at `layer`), 'ig' or 'saliency' (`pixel_attribution`), 'rollout'; default Grad-CAM, rollout for a ViT"
         inp, pres = self.batch(idxs)
         name = _modality(self.model, modality, (ModalityKind.image2d, ModalityKind.volume3d), 'an image map')
         enc = self.model.encoders[name]
         if method is None: method = 'rollout' if isinstance(enc, ImageEncoder) and enc.is_vit else 'gradcam'
         if method == 'rollout': return attention_rollout(self.model, inp, pres, name, **kwargs)
-        if method == 'gradcam': return grad_cam(self.model, inp, pres, self.targets(idxs, target), name, layer)
+        if method in _CAMS: return grad_cam(self.model, inp, pres, self.targets(idxs, target), name, layer, _CAMS[method])
         return pixel_attribution(self.model, inp, pres, self.targets(idxs, target), name, method, **kwargs)
 
     def token_attribution(self, idxs=None, target=None, modality=None, method='saliency', **kwargs) -> TokenAttribution:
@@ -760,7 +766,8 @@ class MDRDxInterpretation(Interpretation):
         widths = [1.3 if p != '_modalities' and kinds[p] == 'text' else 1. for p in panels]
         fig, axs = plt.subplots(1, len(panels), figsize=figsize or (3.3 * sum(widths), 3.3), gridspec_kw={'width_ratios': widths})
         axs, texts = np.atleast_1d(axs), []
-        names = dict(gradcam='Grad-CAM', ig='integrated gradients', saliency='saliency', rollout='attention rollout')
+        names = {'gradcam': 'Grad-CAM', 'gradcam-element': 'Grad-CAM, element-wise', 'ig': 'integrated gradients',
+                 'saliency': 'saliency', 'rollout': 'attention rollout'}
         for ax, p in zip(axs, panels):
             if p == '_modalities':
                 plot_modality_attribution(ex['modalities'], 0, ax=ax); continue
