@@ -701,6 +701,8 @@ class MDRDxInterpretation(Interpretation):
         name = _modality(self.model, modality, (ModalityKind.image2d, ModalityKind.volume3d), 'an image map')
         enc = self.model.encoders[name]
         if method is None: method = 'rollout' if isinstance(enc, ImageEncoder) and enc.is_vit else 'gradcam'
+        if method not in ('rollout', 'ig', 'saliency', *_CAMS):
+            raise ValueError(f"method is one of {['rollout', *_CAMS, 'ig', 'saliency']}, not {method!r}")
         if method == 'rollout': return attention_rollout(self.model, inp, pres, name, **kwargs)
         if method in _CAMS: return grad_cam(self.model, inp, pres, self.targets(idxs, target), name, layer, _CAMS[method])
         return pixel_attribution(self.model, inp, pres, self.targets(idxs, target), name, method, **kwargs)
