@@ -19,7 +19,8 @@ from .learner import drop_modalities, macro_auroc, specificity_score, multiclass
 
 # %% auto #0
 __all__ = ['score', 'auroc', 'bootstrap_ci', 'PresenceEdit', 'predict_with', 'drop_rate', 'without', 'robustness_sweep',
-           'plot_robustness', 'cross_validate', 'summarize', 'subgroup_report', 'calibration', 'plot_reliability']
+           'plot_robustness', 'cross_validate', 't_interval', 'summarize', 'subgroup_report', 'calibration',
+           'plot_reliability']
 
 # %% ../nbs/09_evaluation.ipynb #dcaba597
 def score(probs, y, task: str = 'multilabel', thresh: float = .5) -> dict:
@@ -158,12 +159,18 @@ def cross_validate(table, fit, k: int = 5, protocol: str = 'cv', bs: int = 32, s
         robust.append(rb.assign(fold=i))
     return pd.DataFrame(scores), pd.concat(robust, ignore_index=True)
 
+def t_interval(values, level: float = .95) -> tuple:
+    "Mean of `values` (NaN dropped) and its Student t-interval: (mean, lo, hi); the interval is NaN for fewer than 2 values"
+    v = np.asarray(values, dtype=float); v = v[~np.isnan(v)]
+    m = v.mean() if len(v) else np.nan
+    h = stats.t.ppf((1 + level) / 2, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)) if len(v) > 1 else np.nan
+    return float(m), float(m - h), float(m + h)
+
 def summarize(scores: pd.DataFrame, level: float = .95) -> pd.DataFrame:
     "Mean and t-interval over folds of each method and metric"
     def ci(v):
-        v = v.dropna(); m = v.mean()
-        h = stats.t.ppf((1 + level) / 2, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)) if len(v) > 1 else np.nan
-        return pd.Series(dict(mean=m, lo=m - h, hi=m + h, folds=len(v)))
+        m, lo, hi = t_interval(v, level)
+        return pd.Series(dict(mean=m, lo=lo, hi=hi, folds=int(v.notna().sum())))
     return scores.groupby(['method', 'metric']).value.apply(ci).unstack()
 
 # %% ../nbs/09_evaluation.ipynb #e9d14b39

@@ -465,11 +465,11 @@ class DeletionCurve(NamedTuple):
         """Mean areas (attributed, random), their difference (> 0: the attribution finds the evidence first) with its paired
         t-interval and one-sided Wilcoxon signed-rank p-value, and the share of patients where it does"""
         from scipy import stats
+        from mdrdx.evaluation import t_interval
         a, r = np.asarray(self.auc_attributed, dtype=float), np.asarray(self.auc_random, dtype=float)
         d = r - a
-        h = stats.t.ppf((1 + level) / 2, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d)) if len(d) > 1 else np.nan
-        return dict(n=len(a), auc_attributed=float(a.mean()), auc_random=float(r.mean()), gap=float(d.mean()),
-                    gap_lo=float(d.mean() - h), gap_hi=float(d.mean() + h),
+        gap, lo, hi = t_interval(d, level)
+        return dict(n=len(a), auc_attributed=float(a.mean()), auc_random=float(r.mean()), gap=gap, gap_lo=lo, gap_hi=hi,
                     p=float(stats.wilcoxon(d, alternative='greater').pvalue) if len(d) > 1 and (d != 0).any() else np.nan,
                     frac_better=float((a < r).mean()))
 
