@@ -26,8 +26,8 @@ from captum.attr import (LayerGradCam, LayerAttribution, LayerGradientXActivatio
 __all__ = ['log_odds', 'log_prob', 'select_patients', 'explaining', 'ModalityAttribution', 'head_log_odds', 'modality_shapley',
            'expected_log_odds', 'plot_modality_attribution', 'cam_layer', 'grad_cam', 'pixel_attribution',
            'attention_rollout', 'TokenAttribution', 'token_attribution', 'words_of', 'tokens_html', 'plot_tokens',
-           'lab_attribution', 'DeletionCurve', 'deletion_curve', 'plot_deletion', 'localisation', 'table_masks',
-           'plot_labs', 'plot_volume_cam', 'MDRDxInterpretation']
+           'lab_attribution', 'DeletionCurve', 'deletion_curve', 'plot_deletion', 'localisation', 'threshold_sweep',
+           'best_threshold', 'table_masks', 'plot_labs', 'plot_volume_cam', 'MDRDxInterpretation']
 
 # %% ../nbs/11_explain.ipynb #31ebe758
 def log_odds(logits: torch.Tensor, target, task: str = 'multilabel') -> torch.Tensor:
@@ -549,8 +549,11 @@ def plot_deletion(curves: dict, ax=None):
     return ax
 
 # %% ../nbs/11_explain.ipynb #f03c3711
-def localisation(cams, masks, thresh='otsu', tolerance: int = 0) -> pd.DataFrame:
+def localisation(cams, masks, thresh='otsu', *, tolerance: int = 0, relative: bool = False) -> pd.DataFrame:
     "Per patient: Dice of the thresholded map against the mask, pointing-game hit and its chance; NaN where the mask is empty or the map missing"
+    if not (thresh in ('otsu', 'area') or isinstance(thresh, (float, int)) and 0 < thresh < 1):
+        raise ValueError(f"thresh is 'otsu', 'area' or a number in (0, 1), not {thresh!r}")
+    if relative and isinstance(thresh, str): raise ValueError(f"relative=True needs a numeric thresh, not {thresh!r}")
     from scipy import ndimage
     from skimage.filters import threshold_otsu
     cams, masks = np.asarray(torch.as_tensor(cams).float()), np.asarray(masks).astype(bool)
@@ -565,11 +568,23 @@ def localisation(cams, masks, thresh='otsu', tolerance: int = 0) -> pd.DataFrame
         else:
             if thresh == 'otsu': t = c > threshold_otsu(c)
             elif thresh == 'area': t = c >= np.sort(flat)[::-1][m.sum() - 1]
+            elif relative: t = c >= flat.min() + thresh * (flat.max() - flat.min())
             else: t = c >= np.quantile(flat, 1 - float(thresh))
             hit = bool(mt.ravel()[flat.argmax()])
         dice = 2 * (t & m).sum() / (t.sum() + m.sum())
         rows.append(dict(dice=float(dice), hit=float(hit), chance=float(mt.mean())))
     return pd.DataFrame(rows)
+
+def threshold_sweep(cams, masks, levels=tuple(np.round(np.arange(.1, .95, .05), 2))) -> pd.Series:
+    "Mean Dice of the maps against the masks with Otsu's threshold and at each of `levels` (fractions of each map's range); choose on patients other than the ones you score"
+    out = {'otsu': localisation(cams, masks).dice.mean()}
+    for a in levels: out[float(a)] = localisation(cams, masks, float(a), relative=True).dice.mean()
+    return pd.Series(out, name='dice')
+
+def best_threshold(cams, masks, **kwargs) -> tuple:
+    "The threshold of `threshold_sweep` with the highest mean Dice, as keyword arguments for `localisation`"
+    t = threshold_sweep(cams, masks, **kwargs).idxmax()
+    return dict(thresh=t, relative=t != 'otsu')
 
 def table_masks(dl, column: str, modality: str | None = None) -> np.ndarray:
     "Boolean masks [N, *size] of `dl`'s patients read from file paths in `column` of its patient table, resized like `modality`'s images (all False where no file)"
@@ -816,11 +831,11 @@ class MDRDxInterpretation(Interpretation):
         return deletion_curve(self.model, inp, pres, tgt, attributions, modality, **kwargs)
 
     def localisation(self, masks, idxs=None, target=None, modality=None, method: str | None = None, layer=None,
-                     thresh='otsu', tolerance: int = 0) -> pd.DataFrame:
+                     thresh='otsu', tolerance: int = 0, relative: bool = False) -> pd.DataFrame:
         "Dice and pointing game of the `method` maps of patients `idxs` against `masks` [N, ...] (one per patient of the interpretation)"
         idxs = self._idxs(idxs)
         cams = self.image_map(idxs, target, modality, method, layer)
-        df = localisation(cams, np.asarray(masks)[idxs.numpy()], thresh, tolerance)
+        df = localisation(cams, np.asarray(masks)[idxs.numpy()], thresh, tolerance=tolerance, relative=relative)
         df.insert(0, 'patient', [self.patient_ids[i] for i in idxs])
         return df
 

@@ -501,7 +501,7 @@ def _absolute(table, df=None) -> pd.DataFrame:
 
 def augmentation_experiment(train, test, synthetic, finding: str, fit, train_rows=None, test_rows=None, n_synthetic=None,
                             seeds=(0,), bs: int = 32, thresh: float = .5, n_boot: int = 500) -> pd.DataFrame:
-    "Train `fit(dls, seed) -> Learner` on real `train` patients vs real + `synthetic` ones, and score `finding` on `test` (`PatientTable`s)"
+    "Train `fit(dls, seed) -> Learner` on real `train` patients vs real + `synthetic` ones (a table, or a dict of named tables: one arm each), and score `finding` on `test` (`PatientTable`s)"
     from mdrdx.data.table import PatientTable, TargetSpec
     from mdrdx.evaluation import predict_with, auroc, bootstrap_ci
     tgt = train.target
@@ -510,12 +510,13 @@ def augmentation_experiment(train, test, synthetic, finding: str, fit, train_row
     k = list(tgt.columns).index(finding)
     real = _absolute(train, train.df.iloc[train_rows] if train_rows is not None else None)
     tst = _absolute(test, test.df.iloc[test_rows] if test_rows is not None else None)
-    syn = _absolute(synthetic)
-    if n_synthetic is not None: syn = syn.iloc[:n_synthetic]
+    if not isinstance(synthetic, dict): synthetic = {'synthetic': synthetic}
+    if not synthetic: raise ValueError('no synthetic table given')
+    syn = {k: _absolute(v).iloc[slice(n_synthetic)] for k, v in synthetic.items()}
     clash = set(real[train.id_col]) & set(tst[test.id_col])
     if clash: raise ValueError(f"{len(clash)} patient(s) both in train and test, e.g. {sorted(clash)[:3]}")
     rows = []
-    for arm, parts in (('real', [real]), ('real + synthetic', [real, syn])):
+    for arm, parts in [('real', [real])] + [(f'real + {k}', [real, s]) for k, s in syn.items()]:   # the real arm is trained once
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')                  # rows with no modality are dropped; the counts below show it
             pt = PatientTable(pd.concat(parts + [tst], ignore_index=True), train.specs, TargetSpec(list(tgt.columns), tgt.task), id_col=train.id_col)
