@@ -581,7 +581,7 @@ def threshold_sweep(cams, masks, levels=tuple(np.round(np.arange(.1, .95, .05), 
     for a in levels: out[float(a)] = localisation(cams, masks, float(a), relative=True).dice.mean()
     return pd.Series(out, name='dice')
 
-def best_threshold(cams, masks, **kwargs) -> tuple:
+def best_threshold(cams, masks, **kwargs) -> dict:
     "The threshold of `threshold_sweep` with the highest mean Dice, as keyword arguments for `localisation`"
     t = threshold_sweep(cams, masks, **kwargs).idxmax()
     return dict(thresh=t, relative=t != 'otsu')

@@ -512,11 +512,11 @@ def augmentation_experiment(train, test, synthetic, finding: str, fit, train_row
     tst = _absolute(test, test.df.iloc[test_rows] if test_rows is not None else None)
     if not isinstance(synthetic, dict): synthetic = {'synthetic': synthetic}
     if not synthetic: raise ValueError('no synthetic table given')
-    syn = {k: _absolute(v).iloc[slice(n_synthetic)] for k, v in synthetic.items()}
+    syn = {name: _absolute(t).iloc[slice(n_synthetic)] for name, t in synthetic.items()}
     clash = set(real[train.id_col]) & set(tst[test.id_col])
     if clash: raise ValueError(f"{len(clash)} patient(s) both in train and test, e.g. {sorted(clash)[:3]}")
     rows = []
-    for arm, parts in [('real', [real])] + [(f'real + {k}', [real, s]) for k, s in syn.items()]:   # the real arm is trained once
+    for arm, parts in [('real', [real])] + [(f'real + {name}', [real, s]) for name, s in syn.items()]:   # the real arm is trained once
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')                  # rows with no modality are dropped; the counts below show it
             pt = PatientTable(pd.concat(parts + [tst], ignore_index=True), train.specs, TargetSpec(list(tgt.columns), tgt.task), id_col=train.id_col)
