@@ -12,7 +12,7 @@ from fastcore.basics import listify
 
 from .core import check_some_present           # first: it silences a warning fastai gives at import time
 from .encoders import encoder_for, run_encoder
-from .model import MDRDxOutput
+from .model import MDRDxOutput, with_empty_rows, Configurable
 from .diffusion import make_schedulers, time_embedding
 from .learner import mdrdx_learner
 from fastai.callback.core import Callback
@@ -27,7 +27,7 @@ __all__ = ['Baseline', 'Unimodal', 'EarlyFusion', 'LateFusion', 'product_of_expe
 def _mlp(d_in: int, d_hidden: int, d_out: int) -> nn.Sequential:
     return nn.Sequential(nn.Linear(d_in, d_hidden), nn.GELU(), nn.Linear(d_hidden, d_out))
 
-class Baseline(nn.Module):
+class Baseline(Configurable, nn.Module):
     "Encoders of a table's modalities -> normalised pooled latents [B, M, D] (zeros where absent); shared by the baselines"
     def __init__(self, specs, n_features: dict, n_out: int, task: str = 'multilabel', d_model: int = 64,
                  encoder_kwargs: dict | None = None, modalities=None):
@@ -61,6 +61,10 @@ class Baseline(nn.Module):
         if self.task == 'multiclass': return F.cross_entropy(logits, y.long().view(-1))
         return F.binary_cross_entropy_with_logits(logits, y.float().view_as(logits))
 
+    def forward(self, inputs, presence, y=None) -> MDRDxOutput:
+        "The baseline's output; in evaluation a row with no modality gets NaN logits (in training it is an error)"
+        return with_empty_rows(self._forward, inputs, presence, y, self.n_out, self.D, self.training)
+
     def output(self, logits, losses: dict, alpha, z, presence, y=None) -> MDRDxOutput:
         "An `MDRDxOutput`; with a target, `L_cls` and the weighted total `L` join the named terms"
         if y is not None:
@@ -85,7 +89,7 @@ class Unimodal(Baseline):
         self.absent = nn.Parameter(torch.zeros(d_model))
         self.trunk, self.head = nn.Sequential(nn.Linear(d_model, d_model), nn.GELU()), nn.Linear(d_model, n_out)
 
-    def forward(self, inputs, presence, y=None) -> MDRDxOutput:
+    def _forward(self, inputs, presence, y=None) -> MDRDxOutput:
         presence = presence.bool()
         lat, have = self.encode(inputs, presence), presence[:, self.j]
         h = torch.where(have[:, None], lat[:, self.j], self.absent.expand(len(lat), -1))
@@ -106,7 +110,7 @@ class EarlyFusion(Baseline):
         self.trunk = nn.Sequential(nn.Linear(self.M * d_model + self.M, d_model), nn.GELU())
         self.head = nn.Linear(d_model, n_out)
 
-    def forward(self, inputs, presence, y=None) -> MDRDxOutput:
+    def _forward(self, inputs, presence, y=None) -> MDRDxOutput:
         presence = presence.bool()
         lat = self.encode(inputs, presence)
         z = self.trunk(torch.cat([lat.flatten(1), presence.float()], 1))
@@ -119,7 +123,7 @@ class LateFusion(Baseline):
         super().__init__(specs, n_features, n_out, task, d_model, encoder_kwargs)
         self.heads = nn.ModuleDict({n: _mlp(d_model, d_model, n_out) for n in self.names})
 
-    def forward(self, inputs, presence, y=None) -> MDRDxOutput:
+    def _forward(self, inputs, presence, y=None) -> MDRDxOutput:
         presence = presence.bool()
         lat = self.encode(inputs, presence)
         per = torch.stack([self.heads[n](lat[:, j]) for j, n in enumerate(self.names)], 1)      # [B, M, n_out]
@@ -173,7 +177,7 @@ class _PoEBaseline(Baseline):
 
 class MVAE(_PoEBaseline):
     "Multimodal VAE with a product-of-experts posterior, trained on the joint and on each single present modality"
-    def forward(self, inputs, presence, y=None) -> MDRDxOutput:
+    def _forward(self, inputs, presence, y=None) -> MDRDxOutput:
         presence = presence.bool()
         lat = self.encode(inputs, presence)
         mu, logvar = self.expert_params(lat)
@@ -204,7 +208,7 @@ def random_subsets(presence, generator=None) -> torch.Tensor:
 
 class MoPoE(_PoEBaseline):
     "Mixture-of-products-of-experts VAE: in training a random non-empty subset of each patient's modalities, PoE over it"
-    def forward(self, inputs, presence, y=None) -> MDRDxOutput:
+    def _forward(self, inputs, presence, y=None) -> MDRDxOutput:
         presence = presence.bool()
         lat = self.encode(inputs, presence)
         mu, logvar = self.expert_params(lat)
@@ -259,7 +263,7 @@ class DiffMICStyle(Baseline):
         p = ((y0s.mean(0) + 1) / 2).clamp(eps, 1 - eps)
         return p.log() if self.task == 'multiclass' else torch.log(p) - torch.log1p(-p)
 
-    def forward(self, inputs, presence, y=None) -> MDRDxOutput:
+    def _forward(self, inputs, presence, y=None) -> MDRDxOutput:
         presence = presence.bool()
         lat = self.encode(inputs, presence)
         c = self.fuse(torch.cat([lat.flatten(1), presence.float()], 1))

@@ -4,14 +4,17 @@
 
 # %% ../nbs/90_cli.ipynb #47573291
 from __future__ import annotations
-import sys, time
+import sys, time, warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 from fastcore.script import anno_parser, store_true, Param
 import mdrdx
+from .core import DataLossWarning
 
 # %% auto #0
-__all__ = ['COMMANDS', 'command', 'main', 'demo', 'load_specs', 'train', 'evaluate', 'predict', 'report', 'pretrained', 'ratings']
+__all__ = ['COMMANDS', 'command', 'one_line', 'main', 'demo', 'SpecError', 'load_specs', 'train', 'evaluate', 'prediction_frame',
+           'predict', 'report', 'pretrained', 'ratings']
 
 # %% ../nbs/90_cli.ipynb #e6116e51
 COMMANDS = {}
@@ -23,13 +26,28 @@ def command(f):
 
 def _usage() -> str:
     lines = [f"mdrdx {mdrdx.__version__}: multimodal diffusion models for robust, explainable diagnostics",
-             "", "usage: mdrdx COMMAND [options]    (mdrdx COMMAND --help for its options)", "", "commands:"]
+             "", "usage: mdrdx COMMAND [options] [--debug]    (mdrdx COMMAND --help for its options)", "", "commands:"]
     lines += [f"  {n:<10} {(f.__doc__ or '').strip().splitlines()[0]}" for n, f in sorted(COMMANDS.items())]
     return '\n'.join(lines)
 
+def one_line(e: BaseException) -> str:
+    "An error as one line: its message (type named unless it is a plain value/file error), and the notes added to it"
+    msg = ' '.join((str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)).split()) or type(e).__name__
+    plain = type(e) in (ValueError, KeyError, FileNotFoundError, FileExistsError, TypeError)
+    notes = '; '.join(getattr(e, '__notes__', []))
+    return ('' if plain else f"{type(e).__name__}: ") + msg + (f" ({notes})" if notes else '')
+
+def _format(message, category, filename, lineno, line=None):
+    "Data losses as 'mdrdx: ...' lines; other warnings as Python shows them"
+    if issubclass(category, DataLossWarning): return f"mdrdx: {message}\n"
+    return _plain_format(message, category, filename, lineno, line)
+_plain_format = warnings.formatwarning
+
 def main(argv=None) -> int:
-    "Entry point of the `mdrdx` console script"
+    "Entry point of the `mdrdx` console script: an error is one line on stderr and exit code 1 (`--debug`: the traceback)"
     argv = list(sys.argv[1:] if argv is None else argv)
+    debug = '--debug' in argv
+    argv = [a for a in argv if a != '--debug']
     if not argv or argv[0] in ('-h', '--help', 'help'):
         print(_usage()); return 0
     if argv[0] in ('-V', '--version'):
@@ -40,13 +58,25 @@ def main(argv=None) -> int:
     f = COMMANDS[name]
     args = vars(anno_parser(f, prog=f'mdrdx {name}').parse_args(rest))
     args.pop('pdb', None); args.pop('xtra', None)
-    res = f(**args)
+    old, warnings.formatwarning = warnings.formatwarning, _format
+    try: res = f(**args)
+    except KeyboardInterrupt:
+        print(f"mdrdx {name}: interrupted", file=sys.stderr); return 130
+    except Exception as e:
+        if debug: raise
+        print(f"mdrdx {name}: error: {one_line(e)}\n(mdrdx {name} ... --debug shows where it happened)", file=sys.stderr)
+        return 1
+    finally: warnings.formatwarning = old
     return res if isinstance(res, int) else 0
 
 # %% ../nbs/90_cli.ipynb #75e4d6aa
-def _quiet():
-    import warnings
-    warnings.filterwarnings('ignore', message='.*(marked missing|could not be read|dropped).*')
+@contextmanager
+def _quiet_libraries():
+    "Other libraries' warnings off (deprecations, notices about optional codecs); mdrdx's data-loss warnings stay on"
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        warnings.simplefilter('default', DataLossWarning)
+        yield
 
 def _fit(learn, epochs, lr, bar):
     "fit_one_cycle with fastai's progress table on a terminal; otherwise quietly, then the last epoch's line"
@@ -57,15 +87,16 @@ def _fit(learn, epochs, lr, bar):
     return learn
 
 def _comparison(runs: dict, test_dl, task, n_boot, seed):
-    "Complete-data test scores (95% bootstrap CI) of each trained learner, and its robustness sweep"
-    import pandas as pd
+    "Complete-data test scores (95% bootstrap CI) of each trained learner on the patients it could predict, and its robustness sweep"
+    import numpy as np, pandas as pd
     from mdrdx.evaluation import predict_with, score, auroc, bootstrap_ci, robustness_sweep
     rows, robs = [], []
     for name, learn in runs.items():
-        p, y, _ = predict_with(learn, test_dl)
+        p, y, used = predict_with(learn, test_dl)
+        p, y = p[used], y[used]
         s = score(p, y, task)
         lo, hi = bootstrap_ci(lambda i: auroc(p[i], y[i], task), len(y), n_boot, seed=seed)
-        rows.append(dict(method=name, auroc=s['auroc'], auroc_95ci=f"[{lo:.3f}, {hi:.3f}]",
+        rows.append(dict(method=name, n=len(y), auroc=s['auroc'], auroc_95ci=f"[{lo:.3f}, {hi:.3f}]",
                          **{k: v for k, v in s.items() if k != 'auroc'}))
         robs.append(robustness_sweep(learn, test_dl, rates=(0, .3, .5, .8), scenarios='single', method=name,
                                      n_boot=n_boot, seed=seed, task=task))
@@ -80,7 +111,7 @@ def demo(n:int=600,            # patients in the phantom cohort
          n_boot:int=500,       # bootstrap resamples for the confidence intervals
          bar:store_true=False):# show fastai's progress bars (default: on a terminal only)
     "Train and compare MDR-Dx and baselines on the embedded phantom data"
-    import warnings, numpy as np, pandas as pd
+    import numpy as np, pandas as pd
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     from mdrdx.data.phantom import make_phantom, save_phantom, plot_patient, FINDINGS
@@ -89,7 +120,7 @@ def demo(n:int=600,            # patients in the phantom cohort
     from mdrdx.baselines import EarlyFusion, LateFusion, baseline_learner
     from mdrdx.evaluation import plot_robustness
     from mdrdx.core import seed_everything
-    _quiet(); bar = bar or sys.stdout.isatty()
+    bar = bar or sys.stdout.isatty()
     t0 = time.time()
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     ph = make_phantom(n, seed=seed)
@@ -115,14 +146,10 @@ def demo(n:int=600,            # patients in the phantom cohort
     runs, times = {}, {}
     for name, make in makers.items():
         t1 = time.time(); seed_everything(seed)
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore')
-            runs[name] = _fit(make(), epochs, 3e-3, bar)
+        with _quiet_libraries(): runs[name] = _fit(make(), epochs, 3e-3, bar)
         times[name] = time.time() - t1
         print(f"trained {name}: {epochs} epochs in {times[name]:.0f}s (modality masking p=0.5, same split)")
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        comp, rob = _comparison(runs, test_dl, table.target.task, n_boot, seed)
+    with _quiet_libraries(): comp, rob = _comparison(runs, test_dl, table.target.task, n_boot, seed)
     comp['train s'] = pd.Series(times).round(0)
     print(f"\ntest set ({len(dls.splits['test'])} patients), complete data:\n" + comp.round(3).to_string())
     piv = rob.assign(cell=[f"{a:.3f} ({d:+.1%})" for a, d in zip(rob['auroc'], -rob['drop'])],
@@ -132,131 +159,186 @@ def demo(n:int=600,            # patients in the phantom cohort
     comp.to_csv(out / 'scores.csv'); rob.to_csv(out / 'robustness.csv', index=False)
     plot_robustness(rob).figure.savefig(out / 'robustness.png', dpi=100, bbox_inches='tight')
     runs['MDR-Dx'].plot_loss_terms().savefig(out / 'loss_terms.png', dpi=80, bbox_inches='tight'); plt.close('all')
-    runs['MDR-Dx'].export(out.resolve() / 'mdrdx.pkl')
+    runs['MDR-Dx'].save_pretrained(out / 'model')
+    print(f"\n{table.summary()}")
     print(f"\nwritten to {out}: scores.csv, robustness.csv, robustness.png, loss_terms.png, batch.png, patient.png, "
-          f"mdrdx.pkl (the trained MDR-Dx learner)   ({time.time()-t0:.0f}s in all)")
+          f"model/ (the trained MDR-Dx model: safetensors + JSON, for mdrdx predict/evaluate/report)   ({time.time()-t0:.0f}s in all)")
     return 0
 
 # %% ../nbs/90_cli.ipynb #c0fb3e4c
+class SpecError(ValueError):
+    "A specs file that cannot be used: the message names the file, the line and the field"
+
 def load_specs(path) -> list:
-    "Modality specs from a YAML list of `ModalitySpec` fields"
+    "Modality specs from a YAML list of `ModalitySpec` fields; every problem names the file, the line and the field"
     import yaml, dataclasses
     from mdrdx.data.table import ModalitySpec
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"no specs file at {path}")
-    items = yaml.safe_load(path.read_text())
-    if not isinstance(items, list) or not items: raise ValueError(f"{path}: expected a YAML list of modality specs")
+    text = path.read_text()
+    try: items, nodes = yaml.safe_load(text), yaml.compose(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, 'problem_mark', None)
+        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ''
+        raise SpecError(f"{path}{where}: not valid YAML ({getattr(e, 'problem', None) or e})") from None
+    if not isinstance(items, list) or not items: raise SpecError(f"{path}: expected a YAML list of modality specs")
     fields = {f.name for f in dataclasses.fields(ModalitySpec)}
     specs = []
-    for d in items:
+    for k, (d, node) in enumerate(zip(items, nodes.value)):
+        where = f"{path}, line {node.start_mark.line + 1} (spec {k + 1}" + (f", {d.get('name')!r})" if isinstance(d, dict) and d.get('name') else ')')
+        if not isinstance(d, dict): raise SpecError(f"{where}: a spec is a mapping of fields, got {d!r}")
         bad = set(d) - fields
-        if bad: raise ValueError(f"{path}: unknown spec field(s) {sorted(bad)}; fields are {sorted(fields)}")
-        specs.append(ModalitySpec(**d))
+        if bad: raise SpecError(f"{where}: unknown spec field(s) {sorted(bad)}; fields are {sorted(fields)}")
+        try: specs.append(ModalitySpec(**d))
+        except (TypeError, ValueError) as e: raise SpecError(f"{where}: {e}") from None
     return specs
+
+# %% ../nbs/90_cli.ipynb #75475514
+def _model_path(out: str) -> Path: return Path(out).expanduser().resolve()
 
 @command
 def train(csv:str,                # the patient table (CSV)
           specs:str,              # YAML list of modality specs
           target:str,             # target column(s), comma-separated
-          out:str='mdrdx.pkl',    # where to export the trained learner
+          out:str='mdrdx-model',  # where to save the model: a directory (safetensors + JSON), or a .pkl for fastai's export
           epochs:int=10, bs:int=32, lr:float=3e-3, seed:int=0,
           d_model:int=64,         # width of the shared latent
           masking:float=.5,       # modality-masking probability in training
           image:str='resnet18',   # timm name of the 2D image encoder
+          sep:str=None,           # the CSV's field separator (default ',')
+          encoding:str=None,      # the CSV's encoding (default utf-8)
           bar:store_true=False):  # show progress bars (default: on a terminal only)
-    "Train MDR-Dx on a patient CSV and export the learner"
+    "Train MDR-Dx on a patient CSV and save the model"
     from mdrdx.data.table import PatientTable, TargetSpec
     from mdrdx.learner import mdrdx_learner
-    _quiet(); bar = bar or sys.stdout.isatty()
-    table = PatientTable.from_csv(csv, load_specs(specs), TargetSpec([c.strip() for c in target.split(',')]))
+    bar = bar or sys.stdout.isatty()
+    spec_list = load_specs(specs)                                     # a bad specs file fails before any data is read
+    table = PatientTable.from_csv(csv, spec_list, TargetSpec([c.strip() for c in target.split(',')]), sep=sep, encoding=encoding)
     dls = table.dataloaders(bs=bs, seed=seed)
     print(f"{table}\nsplits: " + ', '.join(f"{k} {len(v)}" for k, v in dls.splits.items()))
-    learn = _fit(mdrdx_learner(dls, seed=seed, masking=masking, d_model=d_model, encoder_kwargs=dict(image=image)), epochs, lr, bar)
+    with _quiet_libraries():
+        learn = _fit(mdrdx_learner(dls, seed=seed, masking=masking, d_model=d_model, encoder_kwargs=dict(image=image)), epochs, lr, bar)
     print(f"validation after {epochs} epochs: " + ', '.join(f"{k} {v:.3f}" for k, v in
           zip(learn.recorder.metric_names[2:], learn.recorder.values[-1][1:]) if isinstance(v, float)))
-    learn.export(Path(out).resolve())
-    print(f"exported to {out}")
+    print('\n' + table.summary())
+    p = _model_path(out)
+    if p.suffix == '.pkl': learn.export(p)
+    else: learn.save_pretrained(p)
+    print(f"saved to {out}")
     return 0
 
+def _labelled(df, target) -> 'np.ndarray':
+    "Rows of `df` with every target column filled in"
+    import numpy as np
+    return df[list(target.columns)].notna().all(axis=1).values if all(c in df.columns for c in target.columns) else np.zeros(len(df), bool)
+
 @command
-def evaluate(model:str,           # an exported learner (mdrdx train / mdrdx demo)
+def evaluate(model:str,           # a saved model (directory), a fastai export (.pkl) or a release's name
              csv:str,             # labelled patients (CSV)
              out:str=None,        # also write the robustness table here (CSV)
-             n_boot:int=500):     # bootstrap resamples
-    "Score an exported learner on labelled patients, with and without missing modalities"
-    from fastai.learner import load_learner
+             n_boot:int=500,      # bootstrap resamples
+             sep:str=None, encoding:str=None):
+    "Score a saved model on labelled patients, with and without missing modalities"
+    from mdrdx.data.table import read_table
     from mdrdx.learner import patients_dl
-    _quiet()
-    if not Path(model).is_file(): raise FileNotFoundError(f"no exported learner at {model}")
-    learn = load_learner(model)
-    dl = patients_dl(learn, csv)
-    if not dl.dataset.table.target: raise ValueError(f"{csv} lacks the target columns {learn.dls.train.dataset.target.columns}")
-    comp, rob = _comparison({'model': learn}, dl, dl.dataset.table.target.task, n_boot, 0)
-    print(f"{len(dl.dataset)} patients, complete data:\n" + comp.round(3).to_string())
+    learn = _load_model(model)
+    target = learn.dls.train.dataset.target
+    df = read_table(csv, sep, encoding)
+    lab = _labelled(df, target)
+    if not lab.any(): raise ValueError(f"{csv} has no patient labelled in the target columns {list(target.columns)}")
+    if (~lab).any(): print(f"{int((~lab).sum())} unlabelled patient(s) not scored")
+    dl = patients_dl(learn, df[lab], root=Path(csv).parent)
+    with _quiet_libraries(): comp, rob = _comparison({'model': learn}, dl, target.task, n_boot, 0)
+    print(f"{int(comp.n.iloc[0])} of {int(lab.sum())} labelled patients scored, complete data:\n" + comp.round(3).to_string())
     print("\nrobustness:\n" + rob.drop(columns='method').round(3).to_string(index=False))
+    print('\n' + dl.dataset.table.summary())
     if out: rob.to_csv(out, index=False); print(f"written to {out}")
     return 0
 
+def prediction_frame(learn, dl, pr) -> 'pd.DataFrame':
+    "One row per patient of `dl`: probabilities and spreads, and which modalities were missing, failed, imputed; `reason` where there is no prediction"
+    import numpy as np, pandas as pd
+    ds, tgt = dl.dataset, learn.dls.train.dataset.target
+    table, names = ds.table, ds.names
+    labels = list(tgt.classes if tgt.task == 'multiclass' else tgt.columns)
+    seen = pr.presence.numpy() if pr.presence is not None else ds.presence
+    df = pd.DataFrame({table.id_col: table.ids})
+    for j, c in enumerate(labels): df[f'p_{c}'], df[f'spread_{c}'] = pr.probs[:, j].numpy(), pr.spread[:, j].numpy()
+    has_p = np.isfinite(pr.probs.numpy()).all(1)
+    imputes = bool(getattr(learn.model, 'use_diffusion', False))
+    join = lambda mask: [','.join(m for m, v in zip(names, row) if v) for row in mask]
+    df['missing'] = join(~seen)                                        # what the model was not given, for any reason
+    df['failed'] = join(table.given[ds.idxs] & ~seen)                  # of those: in the table, but unreadable or not found
+    df['imputed'] = join(~seen & has_p[:, None] & imputes)            # filled in by the diffusion model
+    why = table.unusable()
+    df['reason'] = [None if ok else why.get(pid, 'no usable modality') for pid, ok in zip(table.ids, has_p)]
+    return df
+
 @command
-def predict(model:str,            # an exported learner
+def predict(model:str,            # a saved model (directory), a fastai export (.pkl) or a release's name
             csv:str,              # patients to diagnose (CSV; target columns optional)
             out:str='predictions.csv',
             n:int=5,              # DDIM imputations per patient (the spread is the uncertainty)
             steps:int=10,         # DDIM steps
-            w:float=1.):          # classifier-free guidance scale
-    "Predict with uncertainty for patients in a CSV"
-    import pandas as pd
-    from fastai.learner import load_learner
+            w:float=1.,           # classifier-free guidance scale
+            sep:str=None, encoding:str=None):
+    "Predict with uncertainty for every patient of a CSV: one row each, with what was missing, failed or imputed"
     from mdrdx.learner import patients_dl
-    _quiet()
-    if not Path(model).is_file(): raise FileNotFoundError(f"no exported learner at {model}")
-    learn = load_learner(model)
-    dl = patients_dl(learn, csv)
-    pr = learn.predict_uncertain(dl=dl, n=n, steps=steps, w=w)
-    ds, tgt = dl.dataset, learn.dls.train.dataset.target
-    labels = list(tgt.classes if tgt.task == 'multiclass' else tgt.columns)
-    df = pd.DataFrame({'patient_id': ds.table.ids})
-    for j, c in enumerate(labels): df[f'p_{c}'], df[f'spread_{c}'] = pr.probs[:, j].numpy(), pr.spread[:, j].numpy()
-    df['missing'] = [','.join(m for m, p in zip(ds.table.names, row) if not p) for row in ds.presence]
+    learn = _load_model(model)
+    dl = patients_dl(learn, csv, sep=sep, encoding=encoding)
+    with _quiet_libraries(): pr = learn.predict_uncertain(dl=dl, n=n, steps=steps, w=w)
+    df = prediction_frame(learn, dl, pr)
     df.to_csv(out, index=False)
     print(df.head(10).round(3).to_string(index=False))
-    print(f"... {len(df)} patients written to {out}")
+    print('\n' + dl.dataset.table.summary())
+    none = df[df.reason.notna()]
+    print(f"\n{len(df)} patients written to {out}" + (f"; {len(none)} without a prediction (NaN, reason given): "
+                                                      f"{', '.join(map(str, none.iloc[:, 0][:10]))}" if len(none) else ''))
     return 0
 
 # %% ../nbs/90_cli.ipynb #ad5481fb
 def _load_model(model: str):
-    "An exported learner (a .pkl file), or a released checkpoint by name or directory (`mdrdx.pretrained.load_pretrained`)"
+    "A saved model (a directory from `save_pretrained`), a fastai export (.pkl, unpickled: fastai warns) or a released checkpoint"
     from fastai.learner import load_learner
     p = Path(model).expanduser()
     if p.suffix == '.pkl':
         if not p.is_file(): raise FileNotFoundError(f"no exported learner at {model}")
         return load_learner(p)
+    if (p / 'config.json').is_file() and (p / 'model.safetensors').is_file():
+        from mdrdx.learner import from_pretrained
+        return from_pretrained(p)
     from mdrdx.pretrained import load_pretrained
     return load_pretrained(model)
 
 @command
-def report(model:str=None,          # an exported learner (.pkl) or the name of a released checkpoint
+def report(model:str=None,          # a saved model (directory), a fastai export (.pkl) or a release's name
            data:str=None,           # the patients (CSV; image paths relative to it, target columns optional)
            out:str='mdrdx-report',  # output directory: index.html and one page per patient
            n:int=5,                 # DDIM imputations per patient (the spread is the uncertainty)
            steps:int=10,            # DDIM steps
            limit:int=None,          # only the first LIMIT patients of the CSV
            card:str=None,           # a model card saved as JSON (default: the checkpoint's own, else research use only)
-           sort:str='risk'):        # order of the index: risk, uncertainty or patient
+           sort:str='risk',         # order of the index: risk, uncertainty or patient
+           sep:str=None, encoding:str=None):
     "Explanation reports (static HTML pages) for the patients of a CSV"
     from mdrdx.learner import patients_dl
     from mdrdx.report import cohort_report
-    _quiet()
     if model is None or data is None:
-        raise ValueError("mdrdx report needs --model (an exported learner or a checkpoint's name) and --data (a patient CSV)")
+        raise ValueError("mdrdx report needs --model (a saved model or a checkpoint's name) and --data (a patient CSV)")
     if not Path(data).is_file(): raise FileNotFoundError(f"no patient table at {data}")
     learn = _load_model(model)
-    dl = patients_dl(learn, data)
-    idxs = None if limit is None else list(range(min(limit, len(dl.dataset))))
+    dl = patients_dl(learn, data, sep=sep, encoding=encoding)
+    table = dl.dataset.table
+    rows = list(range(len(dl.dataset) if limit is None else min(limit, len(dl.dataset))))
+    table.check_files(rows)                                           # patients whose files all fail have nothing to explain
+    bad = table.unusable()
+    idxs = [i for i in rows if table.ids[i] not in bad]
+    if not idxs: raise ValueError(f"none of the {len(rows)} patients has a modality the model can use: {table.summary()}")
     t0 = time.time()
-    index = cohort_report(learn, out, dl=dl, idxs=idxs, card=card, n=n, steps=steps, sort=sort)
-    k = len(dl.dataset) if idxs is None else len(idxs)
-    print(f"{k} patient pages and their index written to {index} in {time.time() - t0:.0f}s")
+    with _quiet_libraries(): index = cohort_report(learn, out, dl=dl, idxs=idxs, card=card, n=n, steps=steps, sort=sort)
+    print(f"{len(idxs)} patient pages and their index written to {index} in {time.time() - t0:.0f}s")
+    skipped = [p for p in table.ids[rows] if p in bad]
+    if skipped: print(f"{len(skipped)} patient(s) without a page, nothing usable: " + '; '.join(f"{p} ({bad[p]})" for p in skipped[:10]))
     return 0
 
 # %% ../nbs/90_cli.ipynb #ae8fdc52
@@ -287,7 +369,6 @@ def pretrained(action:_ACTION,
     if action == 'list':
         print(list_pretrained().to_string()); return 0
     if name is None: raise ValueError(f"mdrdx pretrained {action} needs a release name or a checkpoint directory")
-    _quiet()
     if action == 'build':
         t0 = time.time()
         d = build_pretrained(name, path, seed=seed, **_options(options))

@@ -16,9 +16,10 @@ import numpy as np
 warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated', category=FutureWarning)
 
 # %% auto #0
-__all__ = ['ModalityKind', 'is_missing', 'presence_mask', 'NoModalityError', 'check_some_present', 'modality_subsets',
-           'subset_mask', 'seed_everything', 'get_device', 'use_mixed_precision', 'OfflineError', 'offline_mode',
-           'hub_reachable', 'resolve_pretrained', 'package_dir', 'package_file', 'cache_dir']
+__all__ = ['ModalityKind', 'is_missing', 'presence_mask', 'NoModalityError', 'check_some_present', 'DataLossWarning', 'shown',
+           'warn_loss', 'modality_subsets', 'subset_mask', 'seed_everything', 'get_device', 'use_mixed_precision',
+           'OfflineError', 'offline_mode', 'hub_reachable', 'resolve_pretrained', 'package_dir', 'package_file',
+           'cache_dir']
 
 # %% ../nbs/00_core.ipynb #3aa5ec0e
 class ModalityKind(str, Enum):
@@ -78,6 +79,20 @@ def check_some_present(mask, ids=None, what='patient'):
         raise NoModalityError(f"{len(who)} {what}(s) have every modality missing: {shown}. "
                               "Drop them or supply at least one modality.")
     return mask
+
+# %% ../nbs/00_core.ipynb #070bafc1
+class DataLossWarning(UserWarning):
+    "Part of the data could not be used: a file not found or unreadable, a value not parsed, a row set aside"
+
+def shown(items, n_show: int = 5) -> str:
+    "The first `n_show` of `items`, comma-separated, and how many more there are"
+    items = list(items)
+    return ', '.join(map(str, items[:n_show])) + (f' and {len(items) - n_show} more' if len(items) > n_show else '')
+
+def warn_loss(what: str, items, n_show: int = 5, stacklevel: int = 2):
+    "A `DataLossWarning`: '`what`: count (the first `n_show` items)'"
+    items = list(items)
+    warnings.warn(f"{what}: {len(items)} ({shown(items, n_show)})", DataLossWarning, stacklevel=stacklevel + 1)
 
 # %% ../nbs/00_core.ipynb #7978aa65
 def modality_subsets(names, min_size=1):

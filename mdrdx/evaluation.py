@@ -15,7 +15,7 @@ from fastai.learner import Learner
 from scipy import stats
 from sklearn import metrics as skm
 
-from .learner import drop_modalities, macro_auroc, specificity_score, multiclass_specificity
+from .learner import drop_modalities, macro_auroc, specificity_score, multiclass_specificity, no_metrics
 
 # %% auto #0
 __all__ = ['score', 'auroc', 'bootstrap_ci', 'PresenceEdit', 'predict_with', 'drop_rate', 'without', 'robustness_sweep',
@@ -85,7 +85,7 @@ class PresenceEdit(Callback):
 def predict_with(learn: Learner, dl, fn=None):
     "Probabilities, targets and the rows used, for `dl` with presence masks edited by `fn` (None: as they are)"
     cb = PresenceEdit(fn if fn is not None else (lambda pres: pres))
-    with learn.no_bar(), learn.no_logging(): p, y = learn.get_preds(dl=dl, cbs=[cb])
+    with learn.no_bar(), learn.no_logging(), no_metrics(learn): p, y = learn.get_preds(dl=dl, cbs=[cb])
     return p.numpy(), (y.numpy() if y is not None else None), torch.cat(cb.used).numpy()
 
 def drop_rate(rate: float, seed: int = 0):

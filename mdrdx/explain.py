@@ -606,7 +606,7 @@ def table_masks(dl, column: str, modality: str | None = None) -> np.ndarray:
         resize = Resize(spatial_size=spec.size, mode='nearest')
         for i, v in enumerate(table.df[column].iloc[ds.idxs]):
             if is_missing(v): continue
-            p = table._path(spec, v)
+            p = table.file_path(spec, v)
             if Path(p).is_file(): out[i] = np.asarray(resize(load(str(p))[:1])[0]) > .5
     return out
 
@@ -732,7 +732,7 @@ class MDRDxInterpretation(Interpretation):
         inp, pres = self.batch(idxs)
         name = _modality(self.model, modality, (ModalityKind.tabular,), 'lab attribution')
         a = lab_attribution(self.model, inp, pres, self.targets(idxs, target), name, **kwargs)
-        cols = self.norms[name].columns if name in self.norms else [f'lab{c}' for c in range(a.shape[1])]
+        cols = self.norms[name].features if name in self.norms else [f'lab{c}' for c in range(a.shape[1])]
         return pd.DataFrame(a.numpy(), columns=cols, index=[self.patient_ids[i] for i in self._idxs(idxs)])
 
     def tokenizer(self, name):

@@ -4,17 +4,22 @@
 
 # %% ../nbs/07_learner.ipynb #a96f6c12
 from __future__ import annotations
-import random
+import copy, dataclasses, importlib, json, random, warnings
+from contextlib import contextmanager
 from functools import partial
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 import torch
-from .model import MDRDx          # first: mdrdx.core silences a deprecation warning fastai triggers at import
+from .model import MDRDx, batch_rows          # first: mdrdx.core silences a deprecation warning fastai triggers at import
+from .core import DataLossWarning
+from .data.table import (ModalitySpec, TargetSpec, TabularNorm, PatientTable, PatientDataset, PatientDL, _EmptyPatients,
+                              read_table)
 from fastcore.basics import patch
 from fastcore.meta import delegates
-from fastai.callback.core import Callback
+from fastai.callback.core import Callback, CancelBatchException
 from fastai.learner import Learner, Metric
 from fastai.losses import BCEWithLogitsLossFlat, CrossEntropyLossFlat
 from fastai.metrics import ActivationType, skm_to_fastai, accuracy, accuracy_multi, F1Score, Recall
@@ -23,8 +28,9 @@ import fastai.callback.schedule, fastai.callback.progress  # noqa: F401  (fit_on
 from sklearn import metrics as skm
 
 # %% auto #0
-__all__ = ['drop_modalities', 'ModalityMasking', 'MDRDxCallback', 'LossTerm', 'macro_auroc', 'specificity_score',
-           'multiclass_auroc', 'multiclass_specificity', 'mdrdx_metrics', 'mdrdx_learner', 'Predictions', 'patients_dl']
+__all__ = ['FORMAT', 'drop_modalities', 'ModalityMasking', 'SkipEmptyRows', 'MDRDxCallback', 'LossTerm', 'macro_auroc',
+           'specificity_score', 'multiclass_auroc', 'multiclass_specificity', 'mdrdx_metrics', 'mdrdx_learner',
+           'Predictions', 'no_metrics', 'patients_dl', 'from_pretrained']
 
 # %% ../nbs/07_learner.ipynb #b0a3912c
 def drop_modalities(presence: torch.Tensor, p: float, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -71,6 +77,18 @@ class ModalityMasking(Callback):
         self.stats.append({'epoch': self.epoch, 'masking': self.active, 'present before': self.n_before,
                            'present after': self.n_after,
                            'dropped': 1 - self.n_after / self.n_before if self.n_before else 0.})
+
+# %% ../nbs/07_learner.ipynb #232e2bd5
+class SkipEmptyRows(Callback):
+    "In training, leave out the batch rows with no modality; a batch with none left is skipped"
+    order = -4                                                  # after the masking, which never empties a row
+    def before_batch(self):
+        if not self.training or len(self.xb) < 2: return
+        ok = self.xb[1].bool().any(1)
+        if ok.all(): return
+        if not ok.any(): raise CancelBatchException
+        self.learn.xb = (batch_rows(self.xb[0], ok), self.xb[1][ok], *self.xb[2:])
+        self.learn.yb = tuple(y[ok] for y in self.yb)
 
 # %% ../nbs/07_learner.ipynb #e4bd2765
 class MDRDxCallback(Callback):
@@ -198,20 +216,37 @@ def mdrdx_learner(dls, model=None, masking: float = .5, masking_schedule: str = 
     if seed is not None:
         seed_everything(seed)
         for i, dl in enumerate(dls.loaders): dl.rng = random.Random(seed + i)    # fastai's shuffling RNG
-    task = dls.table.target.task
+    task = dls.train.dataset.target.task
     if model is None: model = MDRDx.from_dls(dls, graph=graph, **kwargs)
     elif kwargs: raise TypeError(f"model options {sorted(kwargs)} given with a ready model")
     if loss_func is None: loss_func = CrossEntropyLossFlat() if task == 'multiclass' else BCEWithLogitsLossFlat()
     if metrics is None: metrics = mdrdx_metrics(task) + [LossTerm(t) for t in loss_terms]
-    cbs = [MDRDxCallback()] + ([ModalityMasking(masking, masking_schedule, seed=seed)] if masking else []) + list(cbs or [])
+    cbs = ([MDRDxCallback(), SkipEmptyRows()] + ([ModalityMasking(masking, masking_schedule, seed=seed)] if masking else [])
+           + list(cbs or []))
     return Learner(dls, model, loss_func=loss_func, opt_func=opt_func, lr=lr, metrics=metrics, cbs=cbs)
 
 # %% ../nbs/07_learner.ipynb #fd875d9c
 class Predictions(NamedTuple):
-    probs: torch.Tensor          # [N, n_out] mean probability over the imputations
+    probs: torch.Tensor          # [N, n_out] mean probability over the imputations (NaN: a patient with nothing usable)
     spread: torch.Tensor         # [N, n_out] their standard deviation (0 with nothing to impute)
     targets: torch.Tensor        # the dataset's targets
     samples: torch.Tensor        # [n, N, n_out] each imputation's probabilities
+    presence: torch.Tensor = None  # [N, M] the modalities the model was given (files that failed to load are absent)
+
+@contextmanager
+def no_metrics(learn: Learner):
+    "Predict without computing the learner's metrics (new patients may have no label, or no prediction)"
+    old = learn.metrics
+    learn.metrics = []
+    try: yield learn
+    finally: learn.metrics = old
+
+class _SeenPresence(Callback):
+    "Record the presence masks the model is given"
+    order = 10
+    def before_validate(self): self.seen = []
+    def before_batch(self):
+        if len(self.xb) > 1: self.seen.append(self.xb[1].bool().cpu())
 
 @patch
 def predict_uncertain(self: Learner, dl=None, n: int = 5, steps: int | None = None, w: float | None = None,
@@ -222,34 +257,105 @@ def predict_uncertain(self: Learner, dl=None, n: int = 5, steps: int | None = No
     has_diff = hasattr(m, 'impute_steps') and getattr(m, 'use_diffusion', False)
     n = n if has_diff else 1
     old = {k: getattr(m, k) for k in ('seed', 'impute_steps', 'guidance') if hasattr(m, k)}
-    samples, targ = [], None
+    samples, targ, seen = [], None, _SeenPresence()
     try:
         for i in range(n):
             if 'seed' in old: m.seed = seed + i
             if steps is not None and has_diff: m.impute_steps = steps
             if w is not None and has_diff: m.guidance = w
-            with self.no_bar(), self.no_logging(): p, targ = self.get_preds(dl=dl)
+            with self.no_bar(), self.no_logging(), no_metrics(self): p, targ = self.get_preds(dl=dl, cbs=[seen] if i == 0 else [])
             samples.append(p)
     finally:
         for k, v in old.items(): setattr(m, k, v)
     s = torch.stack(samples)
-    return Predictions(s.mean(0), s.std(0, unbiased=False), targ, s)
+    return Predictions(s.mean(0), s.std(0, unbiased=False), targ, s, torch.cat(seen.seen) if seen.seen else None)
 
 # %% ../nbs/07_learner.ipynb #fd67f5e2
-def patients_dl(learn: Learner, df, root=None, bs: int = 64, id_col: str | None = None):
-    "A `PatientDL` over new patients `df` (DataFrame or CSV path), read as the learner's training data was (ids from `id_col`, default the training table's)"
-    from pathlib import Path
-    from mdrdx.data.table import PatientTable, PatientDataset, PatientDL
+def patients_dl(learn: Learner, df, root=None, bs: int = 64, id_col: str | None = None, sep=None, encoding=None):
+    "A `PatientDL` over new patients `df` (DataFrame or CSV path), read as the learner's training data was; every row is kept"
     ds0 = learn.dls.train.dataset
     specs, target = ds0.specs, ds0.target
     id_col = id_col or getattr(ds0, 'id_col', 'patient_id')   # learners exported before datasets kept it used 'patient_id'
     if isinstance(df, (str, Path)):
         root = Path(df).parent if root is None else root
-        df = pd.read_csv(df)
-    has_y = target is not None and all(c in df.columns for c in target.columns)
-    if has_y:
-        import copy
-        target = copy.deepcopy(target)                     # keep the training classes (multi-class order)
-    table = PatientTable(df, specs, target if has_y else None, id_col=id_col, root=root)
-    return PatientDL(PatientDataset(table, np.arange(len(table)), ds0.norms), bs=bs, shuffle=False,
+        df = read_table(df, sep, encoding)
+    cols = list(target.columns) if target is not None else []
+    have = [c for c in cols if c in df.columns]
+    if have and len(have) < len(cols):
+        warnings.warn(f"target column(s) {[c for c in cols if c not in have]} not in the table: unlabelled there", DataLossWarning)
+        df = df.assign(**{c: np.nan for c in cols if c not in have})
+    table = PatientTable(df, specs, copy.deepcopy(target) if have else None, id_col=id_col, root=root,   # the training classes kept
+                         nan_labels='keep', on_empty='keep', missing_columns='missing', norms=ds0.norms)
+    return PatientDL(PatientDataset(table, np.arange(len(table)), ds0.norms), bs=bs, shuffle=False, drop_empty=False,
                      device=learn.dls.device)
+
+# %% ../nbs/07_learner.ipynb #3b78ed8b
+FORMAT = 'mdrdx-pretrained'
+
+def _jsonable(v, where: str):
+    "`v` with numpy values, tuples and paths made JSON-ready; anything else is an error naming `where`"
+    if isinstance(v, dict): return {str(k): _jsonable(x, f'{where}.{k}') for k, x in v.items()}
+    if isinstance(v, (list, tuple)): return [_jsonable(x, where) for x in v]
+    if isinstance(v, np.ndarray): return v.tolist()
+    if isinstance(v, np.generic): return v.item()
+    if isinstance(v, Path): return str(v)
+    if v is None or isinstance(v, (bool, int, float, str)): return v
+    raise TypeError(f"{where} is a {type(v).__name__}, which save_pretrained cannot write as JSON")
+
+def _spec_dict(s) -> dict:
+    d = {f.name: getattr(s, f.name) for f in dataclasses.fields(s) if f.name not in ('transforms', 'root')}
+    d['kind'] = s.kind.value
+    return _jsonable(d, f'spec {s.name!r}')
+
+@patch
+def save_pretrained(self: Learner, path) -> Path:
+    "Write the trained model to directory `path` without pickle: `model.safetensors` and `config.json`"
+    from safetensors.torch import save_model
+    import mdrdx
+    m, ds = self.model, self.dls.train.dataset
+    if not hasattr(m, 'config'): raise TypeError(f"{type(m).__name__} does not record how it was built; save_pretrained takes mdrdx's models")
+    if any(s.transforms for s in ds.specs):
+        warnings.warn(f"the transforms of {[s.name for s in ds.specs if s.transforms]} are code and are not saved: pass them "
+                      "to from_pretrained(..., transforms={modality: [...]})")
+    kw = {k: (getattr(m, k) if isinstance(getattr(m, k, None), (bool, int, float, str)) else v)   # e.g. impute_steps set after init
+          for k, v in m.config.items() if k != 'specs'}
+    t = ds.target
+    cfg = dict(format=FORMAT, format_version=1, mdrdx_version=mdrdx.__version__,
+               model=f"{type(m).__module__}.{type(m).__qualname__}", model_config=_jsonable(kw, 'model_config'),
+               specs=[_spec_dict(s) for s in ds.specs], id_col=ds.id_col,
+               target=None if t is None else dict(columns=list(t.columns), task=t.task, classes=t.classes),
+               norms={n: norm.to_dict() for n, norm in ds.norms.items()},
+               masking=next((dict(p=c.p, schedule=c.schedule) for c in self.cbs if isinstance(c, ModalityMasking)), None))
+    path = Path(path); path.mkdir(parents=True, exist_ok=True)
+    (path / 'config.json').write_text(json.dumps(_jsonable(cfg, 'config'), indent=1))
+    save_model(m, str(path / 'model.safetensors'))
+    return path
+
+def _model_class(name: str):
+    "The model class `config.json` names: a class of mdrdx only (nothing else is imported from a file)"
+    mod, _, cls = name.rpartition('.')
+    if not (mod == 'mdrdx' or mod.startswith('mdrdx.')): raise ValueError(f"{name!r} is not a model of mdrdx")
+    return getattr(importlib.import_module(mod), cls)
+
+def from_pretrained(path, transforms: dict | None = None, device=None) -> Learner:
+    "The `Learner` of a model written by `save_pretrained` to directory `path`, built from JSON and safetensors only"
+    from safetensors.torch import load_model
+    from fastai.data.core import DataLoaders
+    from mdrdx.core import get_device
+    path = Path(path)
+    if not (path / 'config.json').is_file(): raise FileNotFoundError(f"no config.json in {path}: not a directory written by save_pretrained")
+    cfg = json.loads((path / 'config.json').read_text())
+    if cfg.get('format') != FORMAT: raise ValueError(f"{path / 'config.json'} is not an mdrdx model (format {cfg.get('format')!r})")
+    specs = [ModalitySpec(**{**d, 'transforms': (transforms or {}).get(d['name'])}) for d in cfg['specs']]
+    target = None if cfg['target'] is None else TargetSpec(**cfg['target'])
+    norms = {n: TabularNorm.from_dict(d) for n, d in cfg['norms'].items()}
+    kw = dict(cfg['model_config'])
+    if kw.get('log_prior') is not None: kw['log_prior'] = np.asarray(kw['log_prior'], dtype=np.float32)
+    if kw.get('encoder_kwargs'): kw['encoder_kwargs'] = {**kw['encoder_kwargs'], 'image_pretrained_file': None}   # the weights come next
+    model = _model_class(cfg['model'])(specs, **kw)
+    load_model(model, str(path / 'model.safetensors'), device='cpu')
+    ds = _EmptyPatients(specs=specs, norms=norms, target=target, id_col=cfg['id_col'])
+    dls = DataLoaders(PatientDL(ds), PatientDL(ds), device=get_device(device))
+    masking = cfg.get('masking') or {}
+    return mdrdx_learner(dls, model=model, masking=masking.get('p', 0.), masking_schedule=masking.get('schedule', 'sample'),
+                         loss_terms=tuple(f'L_{k}' for k in getattr(model, 'lambdas', {}) if k != 'cls'))

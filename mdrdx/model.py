@@ -4,6 +4,7 @@
 
 # %% ../nbs/06_model.ipynb #b833abff
 from __future__ import annotations
+import functools, inspect
 from typing import NamedTuple
 
 import numpy as np
@@ -17,7 +18,31 @@ from .fusion import ClinicalAttentionFusion
 from .diffusion import LatentDiffusion
 
 # %% auto #0
-__all__ = ['MDRDxOutput', 'ImageDecoder', 'MDRDx']
+__all__ = ['Configurable', 'MDRDxOutput', 'batch_rows', 'with_empty_rows', 'ImageDecoder', 'MDRDx']
+
+# %% ../nbs/06_model.ipynb #376a75f4
+class Configurable:
+    "Mixin: `self.config` holds the arguments the outermost `__init__` was called with (defaults filled in)"
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if '__init__' in cls.__dict__: cls.__init__ = _recording(cls.__dict__['__init__'])
+
+def _recording(init):
+    sig = inspect.signature(init)
+    @functools.wraps(init)
+    def __init__(self, *args, **kwargs):
+        outer = not self.__dict__.get('_configuring', False)       # a subclass's __init__ calling its parent's
+        self.__dict__['_configuring'] = True
+        try: init(self, *args, **kwargs)
+        finally:
+            if outer: self.__dict__.pop('_configuring', None)
+        if outer:
+            b = sig.bind(self, *args, **kwargs); b.apply_defaults()
+            cfg = dict(list(b.arguments.items())[1:])
+            for name, p in sig.parameters.items():
+                if p.kind == inspect.Parameter.VAR_KEYWORD: cfg.update(cfg.pop(name, {}))
+            self.config = cfg
+    return __init__
 
 # %% ../nbs/06_model.ipynb #a7b480be
 class MDRDxOutput(NamedTuple):
@@ -26,6 +51,26 @@ class MDRDxOutput(NamedTuple):
     alpha: torch.Tensor             # [B, M] modality weights
     imputed: torch.Tensor           # [B, M] bool, which latents came from the diffusion model
     z: torch.Tensor                 # [B, D] fused latent
+
+def batch_rows(x, rows):
+    "Rows `rows` of a batch input: a tensor, or a dict of them (text token ids and masks)"
+    return {k: batch_rows(v, rows) for k, v in x.items()} if isinstance(x, dict) else x[rows]
+
+def with_empty_rows(forward, inputs, presence, y, n_out: int, d: int, training: bool) -> MDRDxOutput:
+    "`forward` on the rows that have a modality; in evaluation the others get NaN logits and latents (a patient whose files all failed)"
+    presence = presence.bool()
+    ok = presence.any(1)
+    if training or ok.all(): return forward(inputs, presence, y)
+    B, dev = len(ok), presence.device
+    def fill(t, value):
+        full = torch.full((B, *t.shape[1:]), value, dtype=t.dtype, device=dev)
+        full[ok] = t
+        return full
+    if not ok.any():
+        nan = torch.full((B, n_out), float('nan'), device=dev)
+        return MDRDxOutput(nan, {}, torch.zeros(presence.shape, device=dev), torch.zeros_like(presence), torch.full((B, d), float('nan'), device=dev))
+    out = forward(batch_rows(inputs, ok), presence[ok], None if y is None else y[ok])
+    return MDRDxOutput(fill(out.logits, float('nan')), out.losses, fill(out.alpha, 0), fill(out.imputed, False), fill(out.z, float('nan')))
 
 class ImageDecoder(nn.Module):
     "z [B, D] -> a 1-channel image [B, 1, S, S] (S a power of two, 16..64)"
@@ -38,7 +83,7 @@ class ImageDecoder(nn.Module):
         self.up, self.out, self.width = nn.Sequential(*ups), nn.Conv2d(width, 1, 3, padding=1), width
     def forward(self, z): return torch.sigmoid(self.out(self.up(self.fc(z).view(-1, self.width, 4, 4))))
 
-class MDRDx(nn.Module):
+class MDRDx(Configurable, nn.Module):
     "The MDR-Dx model: encoders -> (latent diffusion imputation) -> knowledge-biased fusion -> head, with decoders"
     def __init__(self, specs, n_features: dict, n_out: int, task='multilabel', findings=None, d_model=64, log_prior=None,
                  use_prior=True, use_diffusion=True, impute_steps=10, guidance=1., lambda_rec=.1, lambda_cls=1.,
@@ -86,6 +131,10 @@ class MDRDx(nn.Module):
         return F.binary_cross_entropy_with_logits(logits, y.float().view_as(logits))
 
     def forward(self, inputs, presence, y=None) -> MDRDxOutput:
+        "The output for a batch; in evaluation a row with no modality gets NaN logits (in training it is an error)"
+        return with_empty_rows(self._forward, inputs, presence, y, self.n_out, self.D, self.training)
+
+    def _forward(self, inputs, presence, y=None) -> MDRDxOutput:
         presence = presence.bool()
         check_some_present(presence.detach().cpu().numpy(), what='batch row')
         toks, lat = self.encode(inputs, presence)

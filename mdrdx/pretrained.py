@@ -14,6 +14,7 @@ import torch
 import mdrdx
 from .core import cache_dir, package_dir, seed_everything
 from .report import ModelCard
+from .learner import from_pretrained
 from fastai.learner import Learner, load_learner
 
 # %% auto #0
@@ -233,7 +234,7 @@ def build_pretrained(name: str, path=None, seed: int = 0, quiet: bool = True, **
         else: learn.fit_one_cycle(o['epochs'], o['lr'])
     t_fit = time.time() - t1
     last = dict(zip(learn.recorder.metric_names[1:-1], list(learn.recorder.values[-1])))   # copied now: later predictions alter it
-    learn.export(part.resolve() / 'learner.pkl')
+    learn.save_pretrained(part / 'model')                           # safetensors + JSON: loading it runs no pickle
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         metrics, sub, ev = evaluate_release(learn, table, splits['test'], n_boot=o['n_boot'], seed=seed)
@@ -245,7 +246,7 @@ def build_pretrained(name: str, path=None, seed: int = 0, quiet: bool = True, **
                     parameters=int(sum(p.numel() for p in learn.model.parameters())),
                     weights_sha256=weights_digest(learn.model), fit_seconds=round(t_fit, 1),
                     build_seconds=round(time.time() - t0, 1), versions=_versions(rel.cohort),
-                    files=dict(learner='learner.pkl', evaluation='evaluation.csv'))
+                    files=dict(model='model', evaluation='evaluation.csv'))
     fmt = {**o, 'n': len(table), 'n_test': len(splits['test']), 'phantom_version': training['versions'].get('phantom_generator', '')}
     undefined = [m for m, v in metrics.items() if not all(np.isfinite(x) for x in v.values())]   # e.g. AUROC with one class
     training['undefined_metrics'] = undefined
@@ -262,7 +263,13 @@ def build_pretrained(name: str, path=None, seed: int = 0, quiet: bool = True, **
 def shipped_path(name: str):
     "The directory of release `name` inside the installed package, or None if it is not shipped"
     p = package_dir('mdrdx') / 'assets' / 'models' / name
-    return p if (p / 'learner.pkl').is_file() else None
+    return p if _model_source(p) is not None else None
+
+def _model_source(d: Path):
+    "The saved model in release directory `d`: `model/` (from `save_pretrained`), `d` itself if it is one, a fastai `learner.pkl`, or None"
+    for src in (d / 'model', d):
+        if (src / 'config.json').is_file() and (src / 'model.safetensors').is_file(): return src
+    return d / 'learner.pkl' if (d / 'learner.pkl').is_file() else None
 
 def default_path(name: str, seed: int = 0) -> Path:
     "Where release `name` built from `seed` lives in the cache (`$MDRDX_CACHE` or `~/.cache/mdrdx`)"
@@ -277,29 +284,27 @@ def load_pretrained(name_or_path, seed: int = 0, build: bool = True, **options) 
             if p.suffix == '.pkl' or len(p.parts) > 1: raise FileNotFoundError(f"no pretrained model at {p}")
             _release(str(name_or_path))                          # unknown name: says which names exist
         d = p.parent if p.is_file() else p
-        pkl = p if p.is_file() else p / 'learner.pkl'
-        if not pkl.is_file(): raise FileNotFoundError(f"no learner.pkl in {d}: build one with `build_pretrained`")
+        src = p if p.is_file() else _model_source(p)
+        if src is None: raise FileNotFoundError(f"no saved model in {d} (a model/ directory from save_pretrained, or a learner.pkl): build one with `build_pretrained`")
     else:
         name = str(name_or_path)
         d = shipped_path(name) if (seed == 0 and not options) else None
         if d is None:
             d = default_path(name, seed)
             if options: d = d.with_name(d.name + '-' + hashlib.sha1(json.dumps(options, sort_keys=True, default=str).encode()).hexdigest()[:8])
-            if not (d / 'learner.pkl').is_file():
+            if _model_source(d) is None:
                 if not build: raise FileNotFoundError(f"release {name!r} (seed {seed}) is not built: run build_pretrained({name!r}) or pass build=True")
                 rel = _release(name)
                 print(f"mdrdx: building the {name!r} release (seed {seed}) into {d}; this happens once and takes minutes.")
                 if not rel.shippable: print(f"mdrdx: licence of these weights: {rel.licence}")
                 build_pretrained(name, d, seed=seed, **options)
-        pkl = d / 'learner.pkl'
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore', FutureWarning)
-        if str(name_or_path) in PRETRAINED and not isinstance(name_or_path, Path):   # built by mdrdx on this machine
-            warnings.filterwarnings('ignore', message='load_learner` uses Python', category=UserWarning)
-        try: learn = load_learner(pkl)
+        src = _model_source(d)
+    if src.suffix == '.pkl':                                     # an older release, or a user's fastai export: fastai warns
+        try: learn = load_learner(src)
         except (AttributeError, ModuleNotFoundError, ImportError) as e:
-            raise RuntimeError(f"{pkl} was written by other code ({type(e).__name__}: {e}); rebuild it with "
+            raise RuntimeError(f"{src} was written by other code ({type(e).__name__}: {e}); rebuild it with "
                                "`build_pretrained`") from e
+    else: learn = from_pretrained(src)
     learn.card = ModelCard.load(d / 'card.json') if (d / 'card.json').is_file() else None
     learn.release_dir = d
     return learn
@@ -330,5 +335,5 @@ def list_pretrained() -> pd.DataFrame:
     for n, r in PRETRAINED.items():
         d = default_path(n)
         rows.append(dict(name=n, cohort=r.cohort, version=r.version, licence=r.licence.split('. ')[0],
-                         shipped=shipped_path(n) is not None, built=(d / 'learner.pkl').is_file(), path=str(d)))
+                         shipped=shipped_path(n) is not None, built=_model_source(d) is not None, path=str(d)))
     return pd.DataFrame(rows).set_index('name')

@@ -297,7 +297,9 @@ class LatentDecoder(nn.Module):
         self.name, self.kind = spec.name, ModalityKind.of(spec.kind)
         if self.kind == ModalityKind.tabular:
             if norm is None: raise ValueError(f"{spec.name}: a lab decoder needs the table's fitted TabularNorm")
-            self.columns, self.mean, self.std = list(norm.columns), norm.mean, norm.std
+            self.slots = norm.value_slots()                  # numeric columns' values (categories and flags are not decoded)
+            self.columns, self.n_slots = [norm.features[k] for k in self.slots], len(norm.features)
+            self.mean, self.std = norm.mean[self.slots], norm.std[self.slots]
             self.net = nn.Sequential(nn.Linear(d, width), nn.GELU(), nn.Linear(width, width), nn.GELU(), nn.Linear(width, len(self.columns)))
         elif self.kind == ModalityKind.image2d:
             if spec.size[0] != spec.size[1] or spec.size[0] not in (16, 32, 64):
@@ -337,8 +339,8 @@ def fit_decoders(learn, latents: PatientLatents | None = None, epochs: int = 100
         dec = LatentDecoder(s, model.D, norms.get(s.name), conv=conv)
         z, x = latents.z[rows, j], latents.raw[s.name][rows].float()
         if s.kind == ModalityKind.tabular:
-            C = len(dec.columns)
-            x, obs = x[:, :C], 1 - x[:, C:]                 # standardised values and their observed (not missing) flags
+            k, F = torch.as_tensor(dec.slots), dec.n_slots
+            x, obs = x[:, k], 1 - x[:, F + k]               # standardised values and their observed (not missing) flags
         else: obs = torch.ones_like(x)
         g = torch.Generator().manual_seed(seed)
         opt = torch.optim.AdamW(dec.parameters(), lr=lr, weight_decay=1e-4)
@@ -496,7 +498,7 @@ def _absolute(table, df=None) -> pd.DataFrame:
     for s in table.specs:
         if s.kind.is_imaging:
             c = s.columns[0]
-            df[c] = [None if v is None or (isinstance(v, float) and np.isnan(v)) else str(table._path(s, v)) for v in df[c]]
+            df[c] = [None if v is None or (isinstance(v, float) and np.isnan(v)) else str(table.file_path(s, v)) for v in df[c]]
     return df
 
 def augmentation_experiment(train, test, synthetic, finding: str, fit, train_rows=None, test_rows=None, n_synthetic=None,

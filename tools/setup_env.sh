@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Create (or reuse) the project-local virtual environment .venv and install mdrdx into it, editable, with the
-# dev and data extras. Reinstalls only when settings.ini, setup.py or this script changed since the last run.
+# dev, data and experiments extras. Reinstalls only when settings.ini, setup.py or this script changed since the last run.
 # Touches only the package registries (pip, and apt for the headless browser the docs check needs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,11 +21,11 @@ want=$(cat settings.ini setup.py tools/setup_env.sh | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   echo "== $VENV is up to date"
 else
-  echo "== installing mdrdx (editable, dev + data extras) into $VENV"
+  echo "== installing mdrdx (editable, dev + data + experiments extras) into $VENV"
   pipq install --quiet --upgrade pip
   # torch/torchvision first and alone: the pinned pair, so nothing else drags in a different build
   pipq install --quiet "torch==2.14.1" "torchvision==0.29.1"
-  pipq install --quiet -e ".[dev,data]"
+  pipq install --quiet -e ".[dev,data,experiments]"
   # the IU chest X-ray reports ship as data files inside torchxrayvision; its dependencies are not needed
   pipq install --quiet --no-deps "torchxrayvision>=1.2"
   echo "$want" > "$stamp"

@@ -4,24 +4,31 @@
 
 # %% ../../nbs/01b_data.table.ipynb #f490bbf3
 from __future__ import annotations
-import hashlib, warnings
+import hashlib, re, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 import torch
-from fastcore.basics import listify
+from fastcore.basics import listify, patch
 
-from ..core import ModalityKind, is_missing, check_some_present, NoModalityError, package_dir, resolve_pretrained
+from ..core import (ModalityKind, is_missing, check_some_present, NoModalityError, package_dir, resolve_pretrained,
+                        DataLossWarning, warn_loss, shown)
 
 # %% auto #0
-__all__ = ['MINILM', 'MISSING_TOKEN', 'ModalitySpec', 'image2d', 'volume3d', 'text', 'tabular', 'TargetSpec', 'kfold_splits',
-           'patient_splits', 'check_disjoint', 'TabularNorm', 'minilm_path', 'load_tokenizer', 'text_embedder',
-           'join_sections', 'imaging_transforms', 'n4_correct', 'PatientTable', 'PatientDataset', 'PatientDL',
-           'show_patients', 'phantom_specs', 'phantom_table']
+__all__ = ['COLUMN_KINDS', 'MISSING_MARKERS', 'MINILM', 'MISSING_TOKEN', 'UNLABELLED', 'ModalitySpec', 'image2d', 'volume3d',
+           'text', 'tabular', 'category_name', 'TargetSpec', 'kfold_splits', 'patient_splits', 'check_disjoint',
+           'DataLog', 'Parsed', 'parse_numeric', 'infer_kind', 'column_kinds', 'TabularNorm', 'minilm_path',
+           'load_tokenizer', 'text_embedder', 'join_sections', 'ImageShapeError', 'read_image', 'n4_correct',
+           'ImageLoader', 'PatientTable', 'read_table', 'PatientDataset', 'PatientDL', 'show_patients', 'phantom_specs',
+           'phantom_table']
 
 # %% ../../nbs/01b_data.table.ipynb #a4ef23df
+def _is_int(v) -> bool: return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+def _is_num(v) -> bool: return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+
 @dataclass
 class ModalitySpec:
     "How one modality is found in the patient table and turned into a tensor"
@@ -36,16 +43,55 @@ class ModalitySpec:
     encoder: str = None                # text: a frozen encoder ('minilm', a hub id or path); items then carry its cached embedding
     spacing: tuple = None              # volume3d: resample to this voxel spacing (mm) before resizing
     n4: bool = False                   # volume3d: N4 bias-field correction (needs SimpleITK)
+    dtypes: dict = None                # tabular: {column: 'numeric' | 'categorical'}; the other columns' types are inferred
+    channel: int = None                # imaging: the channel to keep of a colour image or of a 4D volume's fourth axis
 
     def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise ValueError(f"a modality's name is a non-empty string, got {self.name!r}")
         self.kind = ModalityKind.of(self.kind)
         self.columns = listify(self.columns)
         if not self.columns: raise ValueError(f"modality {self.name!r}: give at least one column")
-        if self.kind.is_imaging:
-            if len(self.columns) != 1: raise ValueError(f"modality {self.name!r}: an imaging modality takes one path column, got {self.columns}")
-            if self.size is None: self.size = (64,) * self.kind.spatial_dims
-            self.size = tuple(listify(self.size)) * (self.kind.spatial_dims if len(listify(self.size)) == 1 else 1)
-            if len(self.size) != self.kind.spatial_dims: raise ValueError(f"modality {self.name!r}: size {self.size} must have {self.kind.spatial_dims} dims")
+        bad = [c for c in self.columns if not isinstance(c, (str, int, np.integer))]
+        if bad: raise ValueError(f"modality {self.name!r}: columns are column names, got {bad}")
+        if self.kind.is_imaging: self._check_imaging()
+        else:
+            given = [f for f in ('size', 'spacing', 'channel') if getattr(self, f) is not None]
+            if given: raise ValueError(f"modality {self.name!r}: {given} apply to imaging modalities, not to {self.kind.value}")
+        if self.n4 and self.kind != ModalityKind.volume3d: raise ValueError(f"modality {self.name!r}: n4 correction applies to volume3d only")
+        if self.kind == ModalityKind.text and not (_is_int(self.max_length) and self.max_length > 0):
+            raise ValueError(f"modality {self.name!r}: max_length {self.max_length!r} is not a positive number of tokens")
+        self._check_dtypes()
+        self.transforms = listify(self.transforms) or None
+        bad = [t for t in self.transforms or [] if not callable(t)]
+        if bad: raise ValueError(f"modality {self.name!r}: transforms are callables (MONAI dictionary transforms), got {bad}")
+
+    def _check_imaging(self):
+        d = self.kind.spatial_dims
+        if len(self.columns) != 1: raise ValueError(f"modality {self.name!r}: an imaging modality takes one path column, got {self.columns}")
+        size = listify((64,) * d if self.size is None else self.size)
+        if not size or not all(_is_int(v) and v > 0 for v in size):
+            raise ValueError(f"modality {self.name!r}: size {self.size!r} is not a size: give a positive integer, or one per spatial dimension ({d})")
+        self.size = tuple(int(v) for v in size) * (d if len(size) == 1 else 1)
+        if len(self.size) != d: raise ValueError(f"modality {self.name!r}: size {self.size} must have {d} dims")
+        if self.spacing is not None:
+            sp = listify(self.spacing)
+            if not sp or not all(_is_num(v) and v > 0 for v in sp) or len(sp) not in (1, d):
+                raise ValueError(f"modality {self.name!r}: spacing {self.spacing!r} is not a voxel spacing: give {d} positive numbers (mm)")
+            self.spacing = tuple(float(v) for v in sp) * (d if len(sp) == 1 else 1)
+        if self.channel is not None and not (_is_int(self.channel) and self.channel >= 0):
+            raise ValueError(f"modality {self.name!r}: channel {self.channel!r} is not a channel index (0, 1, ...)")
+
+    def _check_dtypes(self):
+        if self.dtypes is None: return
+        if self.kind != ModalityKind.tabular: raise ValueError(f"modality {self.name!r}: dtypes apply to tabular modalities only")
+        if not isinstance(self.dtypes, dict): raise ValueError(f"modality {self.name!r}: dtypes is a dict {{column: 'numeric' or 'categorical'}}, got {self.dtypes!r}")
+        unknown = [c for c in self.dtypes if c not in self.columns]
+        if unknown: raise ValueError(f"modality {self.name!r}: dtypes names column(s) {unknown} that are not among its columns {self.columns}")
+        bad = {c: t for c, t in self.dtypes.items() if t not in COLUMN_KINDS}
+        if bad: raise ValueError(f"modality {self.name!r}: dtypes {bad}: a column is one of {list(COLUMN_KINDS)}")
+
+COLUMN_KINDS = ('numeric', 'categorical')
 
 def image2d(name, column, size=64, **kwargs):   return ModalitySpec(name, 'image2d', column, size=size, **kwargs)
 def volume3d(name, column, size=32, **kwargs):  return ModalitySpec(name, 'volume3d', column, size=size, **kwargs)
@@ -53,6 +99,19 @@ def text(name, columns, max_length=64, **kwargs): return ModalitySpec(name, 'tex
 def tabular(name, columns, **kwargs):           return ModalitySpec(name, 'tabular', columns, **kwargs)
 
 # %% ../../nbs/01b_data.table.ipynb #e1fe171d
+def category_name(v):
+    "A cell as a category name (str), or None where it is missing: integral numbers lose their '.0', booleans read 'True'/'False'"
+    if is_missing(v): return None
+    if isinstance(v, (bool, np.bool_)): return str(bool(v))
+    if isinstance(v, (float, np.floating)) and float(v).is_integer(): return str(int(v))
+    s = str(v).strip()
+    return None if s.lower() in MISSING_MARKERS else s
+
+MISSING_MARKERS = frozenset({'', 'na', 'n/a', 'n.a.', 'nan', 'none', 'null', '-', '--', '?', '.', 'missing', 'unknown', 'not done'})
+
+def _shown_values(ids, values, n_show=5) -> str:
+    return shown([f"{p} ({v!r})" for p, v in zip(ids, values)], n_show)
+
 @dataclass
 class TargetSpec:
     "The diagnosis to predict: `columns` and `task` ('binary', 'multiclass' or 'multilabel')"
@@ -60,31 +119,55 @@ class TargetSpec:
     task: str = None
     classes: list = None               # multiclass: the class names, in index order
 
-    def fit(self, df):
+    def fit(self, df, ids=None):
+        "Infer the task (and the classes) from the labelled rows of `df`, checking that the values suit it; `ids` name the rows"
         self.columns = listify(self.columns)
-        vals = df[self.columns]
+        ids = np.asarray(df.index if ids is None else ids)
         if self.task is None:
             if len(self.columns) > 1: self.task = 'multilabel'
             else:
-                u = set(pd.unique(vals.iloc[:, 0].dropna()))
+                u = set(pd.unique(df[self.columns[0]].dropna()))
                 self.task = 'binary' if u <= {0, 1, True, False} else 'multiclass'
+                if self.task == 'multiclass': _check_stray(df[self.columns[0]], ids)
         if self.task not in ('binary', 'multiclass', 'multilabel'): raise ValueError(f"unknown task {self.task!r}")
-        if self.task == 'multiclass' and self.classes is None:
-            self.classes = sorted(map(str, pd.unique(vals.iloc[:, 0].dropna())))
+        if self.task == 'multiclass':
+            if self.classes is None: self.classes = sorted({category_name(v) for v in df[self.columns[0]]} - {None})
+        else:
+            for c in self.columns: _check_01(df[c], ids, c, self.task)
         return self
 
     @property
     def n_out(self): return len(self.classes) if self.task == 'multiclass' else len(self.columns)
 
     def encode(self, df) -> np.ndarray:
-        "Targets as an array: float [N, n_out] (binary, multilabel) or int64 [N] (multiclass)"
+        "Targets as an array: float [N, n_out] (binary, multilabel; NaN where unlabelled) or int64 [N] (multiclass; -1 where unlabelled)"
         if self.task == 'multiclass':
             idx = {c: i for i, c in enumerate(self.classes)}
-            col = df[self.columns[0]].astype(str)
-            unknown = sorted(set(col) - set(idx))
+            names = [category_name(v) for v in df[self.columns[0]]]
+            unknown = sorted({n for n in names if n is not None} - set(idx))
             if unknown: raise ValueError(f"target {self.columns[0]!r} has classes {unknown} not among {self.classes}")
-            return col.map(idx).values.astype(np.int64)
-        return df[self.columns].astype(float).values.astype(np.float32)
+            return np.array([-1 if n is None else idx[n] for n in names], dtype=np.int64)
+        return df[self.columns].apply(pd.to_numeric, errors='coerce').values.astype(np.float32)
+
+def _check_01(col, ids, name, task):
+    "Every label of a binary / multi-label column is 0 or 1 (or a boolean)"
+    have = col.notna().values
+    v = pd.to_numeric(col[have], errors='coerce')
+    bad = (v.isna() | ~v.isin([0, 1])).values
+    if bad.any():
+        raise ValueError(f"target column {name!r} must hold 0/1 labels for a {task} task, but {int(bad.sum())} patient(s) have "
+                         f"other values: {_shown_values(ids[have][bad], col[have][bad].tolist())}")
+
+def _check_stray(col, ids, share: float = .05):
+    "A 0/1 label with a few other numbers (a typo such as a stray 2) is an error, not a multi-class task"
+    have = col.notna().values
+    v = pd.to_numeric(col[have], errors='coerce')
+    if v.isna().any() or not {0, 1} <= set(v): return            # text classes, or not a 0/1 column
+    other = ~v.isin([0, 1]).values
+    if other.sum() <= share * len(v):
+        raise ValueError(f"target {col.name!r} looks binary (0/1), but {int(other.sum())} patient(s) have other values: "
+                         f"{_shown_values(ids[have][other], col[have][other].tolist())}. Fix them, or pass "
+                         f"TargetSpec({col.name!r}, task='multiclass') if these are classes")
 
 # %% ../../nbs/01b_data.table.ipynb #4544c146
 def kfold_splits(ids, y, k: int = 5, seed: int = 0):
@@ -124,31 +207,195 @@ def check_disjoint(splits: dict, ids) -> None:
             both = set(ids[splits[a]]) & set(ids[splits[b]])
             if both: raise ValueError(f"{len(both)} patient(s) in both {a!r} and {b!r}, e.g. {sorted(both)[:5]}")
 
-# %% ../../nbs/01b_data.table.ipynb #2f6fc62d
+# %% ../../nbs/01b_data.table.ipynb #9778be2f
+_LOSS_TEXT = {'file not found': 'files not found, modality marked missing',
+              'failed to load': 'files that could not be read, modality marked missing',
+              'unreadable value': 'values that could not be read as numbers, counted as missing',
+              'unseen category': 'categories not seen in training, read as unknown',
+              'no modality left': 'patients left without any usable modality after files failed to load',
+              'converted to luminance': 'colour images converted to luminance'}
+
+class DataLog:
+    "What a table could not use, patient by patient: each loss once, announced by a `DataLossWarning` when first seen"
+    def __init__(self): self.events = {}        # (kind, modality, column, patient) -> detail
+
+    def add(self, kind: str, modality, patients, column=None, details=None, warn: bool = True) -> list:
+        "Record `kind` losses of `patients` (`column` and `details`: one, or one per patient); warn about the new ones and return them"
+        patients = [str(p) for p in patients]
+        details = [None] * len(patients) if details is None else list(details)
+        columns = list(column) if isinstance(column, (list, tuple, np.ndarray)) else [column] * len(patients)
+        new = []
+        for p, c, d in zip(patients, columns, details):
+            key = (kind, modality, c, p)
+            if key not in self.events: self.events[key] = d; new.append((p, c, d))
+        if new and warn:
+            what = f"{modality}: {_LOSS_TEXT.get(kind, kind)}" if modality else _LOSS_TEXT.get(kind, kind)
+            warn_loss(what, [_event_text(p, c, d) for p, c, d in new], stacklevel=3)
+        return new
+
+    def frame(self) -> pd.DataFrame:
+        "One row per loss: kind, modality, column, patient, detail"
+        return pd.DataFrame([(*k, d) for k, d in self.events.items()],
+                            columns=['kind', 'modality', 'column', 'patient', 'detail'])
+
+    def patients(self, kind=None, modality=None) -> list:
+        "The patients (in the order first seen) with a loss of `kind` in `modality` (None: any)"
+        return list(dict.fromkeys(p for (k, m, _, p) in self.events
+                                  if (kind is None or k == kind) and (modality is None or m == modality)))
+
+    def of(self, patient) -> list:
+        "A patient's losses as short texts"
+        return [f"{m + ': ' if m else ''}{_LOSS_TEXT.get(k, k).split(',')[0]}" + (f" ({_event_text(None, c, d)})" if c or d else '')
+                for (k, m, c, p), d in self.events.items() if p == str(patient)]
+
+    def __len__(self): return len(self.events)
+    def __repr__(self): return f"DataLog({len(self)} losses of {len({k[3] for k in self.events})} patients)"
+
+def _event_text(patient, column, detail) -> str:
+    inner = f"{column}: {detail!r}" if column and detail is not None else (column or (None if detail is None else str(detail)))
+    if patient is None: return inner or ''
+    return f"{patient} ({inner})" if inner else patient
+
+# %% ../../nbs/01b_data.table.ipynb #c8eb7a1d
+class Parsed(NamedTuple):
+    value: np.ndarray        # float64 [N]: the number (NaN where missing or unreadable)
+    censored: np.ndarray     # int8 [N]: -1 for '<x', +1 for '>x', 0 otherwise
+    unreadable: np.ndarray   # bool [N]: a value was given but could not be read as a number
+
+_CENSOR = {'<': -1, '<=': -1, '≤': -1, '>': 1, '>=': 1, '≥': 1}
+
+def parse_numeric(values) -> Parsed:
+    "Numbers from clinical cells: decimal commas, censored values ('<5', '>1000') at their bound, missing markers; the rest unreadable"
+    s = pd.Series(values).reset_index(drop=True)
+    n = len(s)
+    if pd.api.types.is_bool_dtype(s.dtype) or (pd.api.types.is_numeric_dtype(s.dtype) and not isinstance(s.dtype, pd.CategoricalDtype)):
+        v = s.astype('float64').to_numpy(na_value=np.nan)
+        bad = np.isinf(v)
+        return Parsed(np.where(bad, np.nan, v), np.zeros(n, np.int8), bad)
+    txt = s.astype('string').str.strip()
+    missing = (s.isna() | txt.str.lower().isin(MISSING_MARKERS)).to_numpy(bool)
+    m = txt.str.extract(r'^(<=|>=|≤|≥|<|>)?\s*(.*)$')
+    num = m[1]
+    groups = num.str.fullmatch(r'[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?').fillna(False).astype(bool)      # 1,500 or 12,345.6
+    num = num.where(~groups, num.str.replace(',', '', regex=False))
+    comma = num.str.fullmatch(r'[+-]?\d*,\d+').fillna(False).astype(bool)                         # 5,3
+    num = num.where(~comma, num.str.replace(',', '.', regex=False))
+    v = np.array(pd.to_numeric(num.astype(object).where(num.notna(), None), errors='coerce'), dtype='float64')
+    v[missing | np.isinf(v)] = np.nan
+    bad = np.isnan(v) & ~missing
+    cens = np.array(m[0].map(_CENSOR).fillna(0), dtype=np.int8)
+    cens[np.isnan(v)] = 0
+    return Parsed(v, cens, bad)
+
+# %% ../../nbs/01b_data.table.ipynb #a17be9ca
+def infer_kind(values) -> str:
+    "'categorical' for booleans, pandas categories and text that mostly does not read as numbers; else 'numeric'"
+    s = pd.Series(values)
+    if pd.api.types.is_bool_dtype(s.dtype) or isinstance(s.dtype, pd.CategoricalDtype): return 'categorical'
+    if pd.api.types.is_numeric_dtype(s.dtype): return 'numeric'
+    p = parse_numeric(s)
+    given = ~np.isnan(p.value) | p.unreadable
+    if not given.any(): return 'numeric'
+    return 'numeric' if (~p.unreadable[given]).mean() >= .5 else 'categorical'
+
+def column_kinds(df, spec, given: dict | None = None) -> dict:
+    "{column: 'numeric' | 'categorical'} for a tabular `spec`: `given` (a fitted panel's), then the spec's `dtypes`, then inferred"
+    given, fixed = given or {}, spec.dtypes or {}
+    return {c: given.get(c) or fixed.get(c) or infer_kind(df[c]) for c in spec.columns}
+
+# %% ../../nbs/01b_data.table.ipynb #e8d62f4f
 class TabularNorm:
-    "Per-column standardisation fitted on training rows, with missing-value indicators"
-    def __init__(self, columns): self.columns = list(columns)
+    "A lab panel as numbers: standardised values and one-hot categories fitted on training rows, with missing indicators"
+    def __init__(self, columns, kinds: dict | None = None, max_categories: int = 50):
+        self.columns, self.kinds, self.max_categories = list(columns), dict(kinds or {}), max_categories
 
     def fit(self, df: pd.DataFrame):
-        X = df[self.columns].apply(pd.to_numeric, errors='coerce')
-        empty = [c for c in self.columns if X[c].isna().all()]
+        "Column kinds (unless given), categories, censoring flags, means and standard deviations from the rows of `df`"
+        self.kinds = {c: self.kinds.get(c) or infer_kind(df[c]) for c in self.columns}
+        self.features, self.slots, self.categories, self.censored, stats, empty = [], {}, {}, [], [], []
+        for c in self.columns:
+            feats = self._fit_column(df[c], c)
+            if not feats: empty.append(c); continue
+            self.slots[c] = list(range(len(self.features), len(self.features) + len(feats)))
+            for name, x in feats: self.features.append(name); stats.append(x)
         if empty:
-            warnings.warn(f"lab column(s) {empty} have no value in the training split and are dropped")
+            warnings.warn(f"lab column(s) {empty} have no value in the training split and are dropped", DataLossWarning)
             self.columns = [c for c in self.columns if c not in empty]
+            self.kinds = {c: self.kinds[c] for c in self.columns}
         if not self.columns: raise ValueError("no lab column has any value in the training split")
-        self.mean = X[self.columns].mean().values.astype(np.float32)
-        self.std = X[self.columns].std().fillna(1).replace(0, 1).values.astype(np.float32)
+        X = pd.DataFrame(np.stack(stats, 1))
+        self.mean = X.mean().values.astype(np.float32)
+        self.std = X.std().fillna(1).replace(0, 1).values.astype(np.float32)
         return self
 
-    def __call__(self, df: pd.DataFrame) -> np.ndarray:
-        "[N, 2C] float32: standardised values (0 where missing), then missing indicators"
-        X = df[self.columns].apply(pd.to_numeric, errors='coerce').values.astype(np.float32)
-        miss = np.isnan(X)
-        Z = np.where(miss, 0, (X - self.mean) / self.std)
-        return np.concatenate([Z, miss.astype(np.float32)], 1)
+    def _fit_column(self, col, c) -> list:
+        "[(feature name, float64 values with NaN where missing)] of one column"
+        if self.kinds[c] == 'numeric':
+            p = parse_numeric(col)
+            if np.isnan(p.value).all(): return []
+            out = [(c, p.value)]
+            if (p.censored != 0).any():
+                self.censored.append(c)
+                out.append((f'{c} (censored)', np.where(np.isnan(p.value), np.nan, p.censored)))
+            return out
+        names = pd.Series([category_name(v) for v in col], dtype=object)
+        counts = names.dropna().value_counts()
+        if not len(counts): return []
+        if len(counts) > self.max_categories:
+            warn_loss(f"lab column {c!r} has {len(counts)} categories; the {self.max_categories} most frequent are kept and "
+                      "the rarer ones read as unknown", counts.index[self.max_categories:])
+        self.categories[c] = sorted(counts.index[:self.max_categories])
+        miss = names.isna().values
+        return [(f'{c}={k}', np.where(miss, np.nan, (names == k).values.astype(float))) for k in self.categories[c]]
+
+    def __call__(self, df: pd.DataFrame, ids=None, log=None, modality: str = 'labs') -> np.ndarray:
+        "[N, 2F] float32: the F standardised features (0 where missing), then their missing indicators; losses go to `log`"
+        ids = np.asarray(df.index if ids is None else ids)
+        log = DataLog() if log is None else log
+        N, F = len(df), len(self.features)
+        V, R = np.zeros((N, F), np.float32), np.zeros((N, F), np.float32)
+        for c in self.columns:
+            if self.kinds[c] == 'numeric':
+                p = parse_numeric(df[c]); miss = np.isnan(p.value)
+                log.add('unreadable value', modality, ids[p.unreadable], column=c, details=df[c].values[p.unreadable])
+                xs = [p.value] + ([p.censored] if c in self.censored else [])
+            else:
+                names = pd.Series([category_name(v) for v in df[c]], dtype=object)
+                miss = names.isna().values
+                unseen = ~miss & ~names.isin(self.categories[c]).values
+                log.add('unseen category', modality, ids[unseen], column=c, details=names.values[unseen])
+                xs = [(names == k).values for k in self.categories[c]]
+            for k, x in zip(self.slots[c], xs):
+                V[:, k] = np.where(miss, 0, (np.asarray(x, np.float32) - self.mean[k]) / self.std[k]); R[:, k] = miss
+        return np.concatenate([V, R], 1)
 
     @property
-    def n_features(self): return 2 * len(self.columns)
+    def n_features(self): return 2 * len(self.features)
+
+    def __repr__(self):
+        kinds = ', '.join(f"{c} ({self.kinds.get(c, '?')})" for c in self.columns)
+        return f"TabularNorm({kinds}; {len(getattr(self, 'features', []))} features)"
+
+# %% ../../nbs/01b_data.table.ipynb #c2500bac
+@patch
+def value_slots(self: TabularNorm) -> list:
+    "Feature indices of the numeric columns' values (not their censoring flags, not category indicators)"
+    return [self.slots[c][0] for c in self.columns if self.kinds[c] == 'numeric']
+
+@patch
+def to_dict(self: TabularNorm) -> dict:
+    "What the panel learned from training rows, as JSON-ready values"
+    return dict(columns=self.columns, kinds=self.kinds, max_categories=self.max_categories, features=self.features,
+                slots=self.slots, categories=self.categories, censored=self.censored,
+                mean=[float(v) for v in self.mean], std=[float(v) for v in self.std])
+
+@patch(cls_method=True)
+def from_dict(cls: TabularNorm, d: dict) -> TabularNorm:
+    "The fitted panel `to_dict` described"
+    n = cls(d['columns'], d['kinds'], d['max_categories'])
+    n.features, n.slots, n.categories, n.censored = list(d['features']), dict(d['slots']), dict(d['categories']), list(d['censored'])
+    n.mean, n.std = np.asarray(d['mean'], np.float32), np.asarray(d['std'], np.float32)
+    return n
 
 # %% ../../nbs/01b_data.table.ipynb #cf61e97e
 MINILM = 'sentence-transformers/all-MiniLM-L6-v2'
@@ -182,35 +429,64 @@ def join_sections(row, columns) -> str:
     if len(columns) == 1: return parts[0][1] if parts else ''
     return ' '.join(f"{c.upper()}: {t}" for c, t in parts)
 
-# %% ../../nbs/01b_data.table.ipynb #1954f34e
-def imaging_transforms(specs):
-    "One MONAI `Compose` loading and preparing every imaging modality of `specs`, keyed by modality name"
+# %% ../../nbs/01b_data.table.ipynb #c33abef7
+class ImageShapeError(ValueError):
+    "A file whose dimensions or channels do not fit its modality: a 2D image for a volume, a 4D volume without a channel"
+
+def _shape_text(shape) -> str: return ' x '.join(map(str, shape))
+
+def _reader_error(path):
+    "The error the reader for `path`'s suffix raises when MONAI only says that no reader could read the file"
+    name = str(path).lower()
+    try:
+        if name.endswith(('.nii', '.nii.gz', '.img', '.hdr', '.mgz')):
+            import nibabel; nibabel.load(path).get_fdata()
+        elif name.endswith(('.dcm', '.dicom')) or not Path(name).suffix:
+            import pydicom; pydicom.dcmread(path).pixel_array
+        else:
+            from PIL import Image
+            with Image.open(path) as im: im.load()
+    except Exception as e: return e
+    return None
+
+def read_image(path, spec):
+    "File `path` as a MONAI `MetaTensor` with one channel first ([1, H, W] or [1, D, H, W]) and whether colour became luminance"
     import logging
-    # MONAI announces, at every reader construction, that the GPU DICOM codec is absent; pydicom decodes anyway
-    logging.getLogger('monai.data.nvimgcodec_pydicom_plugin').setLevel(logging.ERROR)
-    with warnings.catch_warnings():
-        warnings.filterwarnings('ignore', message='.*(nvImageCodec|NvImgCodec|torch.jit.script).*')
-        return _imaging_transforms(specs)
-
-def _imaging_transforms(specs):
-    from monai.transforms import (Compose, LoadImaged, EnsureTyped, ScaleIntensityd, Resized, Spacingd, Lambdad)
+    from monai.transforms import LoadImage
     from monai.data import PILReader
-    specs = [s for s in specs if s.kind.is_imaging]
-    keys = [s.name for s in specs]
-    if not keys: return None
-    t = [LoadImaged(keys, reader=PILReader(reverse_indexing=False), image_only=False, ensure_channel_first=True,
-                    allow_missing_keys=True),
-         Lambdad(keys, lambda x: x[:1] if x.shape[0] in (3, 4) and x.ndim == 3 else x, allow_missing_keys=True)]  # RGB(A) -> first channel
-    for s in specs:
-        if s.spacing: t.append(Spacingd([s.name], pixdim=s.spacing, allow_missing_keys=True))
-        if s.n4: t.append(Lambdad([s.name], n4_correct, allow_missing_keys=True))
-    t.append(ScaleIntensityd(keys, minv=0., maxv=1., allow_missing_keys=True))
-    for s in specs:
-        t.append(Resized([s.name], spatial_size=s.size, mode='area' if s.kind.spatial_dims == 2 else 'trilinear', allow_missing_keys=True))
-        t += listify(s.transforms)
-    t.append(EnsureTyped(keys, data_type='tensor', dtype=torch.float32, track_meta=False, allow_missing_keys=True))
-    return Compose(t)
+    logging.getLogger('monai.data.nvimgcodec_pydicom_plugin').setLevel(logging.ERROR)   # the absent GPU DICOM codec
+    try: img = LoadImage(reader=PILReader(reverse_indexing=False), image_only=True, ensure_channel_first=False)(str(path))
+    except RuntimeError as e:
+        if 'cannot find a suitable reader' not in str(e): raise
+        real = _reader_error(path)
+        if real is None: raise
+        raise real from None
+    return _channel_first(img, spec)
 
+def _channel_first(img, spec):
+    "[1, *spatial]: colour to luminance (or `spec.channel`), a 4D volume's `spec.channel`, trailing singleton axes dropped"
+    d, shape, converted = spec.kind.spatial_dims, tuple(img.shape), False
+    while img.ndim > d and img.shape[-1] == 1: img = img[..., 0]
+    if d == 2:
+        if img.ndim == 3 and img.shape[-1] in (3, 4):                       # RGB(A)
+            if spec.channel is not None:
+                if spec.channel >= img.shape[-1]: raise ImageShapeError(f"channel {spec.channel} asked of an image with {img.shape[-1]} channels")
+                img = img[..., spec.channel]
+            else: img, converted = img[..., 0] * .299 + img[..., 1] * .587 + img[..., 2] * .114, True
+        if img.ndim == 3 and img.shape[0] == 1: img = img[0]                 # a single-slice stack
+        if img.ndim != 2: raise ImageShapeError(f"a {img.ndim}D array of shape {_shape_text(shape)} is not a 2D image: give a 2D file, or make this modality volume3d")
+    else:
+        if img.ndim == 4:
+            if spec.channel is None:
+                raise ImageShapeError(f"a 4D volume of shape {_shape_text(shape)}: choose one of its {shape[-1]} volumes with the spec's channel (e.g. channel=0)")
+            if spec.channel >= img.shape[-1]: raise ImageShapeError(f"channel {spec.channel} asked of a 4D volume with {img.shape[-1]} volumes")
+            img = img[..., spec.channel]
+        if img.ndim < 3 or min(img.shape) == 1:
+            raise ImageShapeError(f"a 2D image (shape {_shape_text(shape)}) is not a volume: volume3d needs a 3D file (NIfTI, a DICOM series), or make this modality image2d")
+        if img.ndim != 3: raise ImageShapeError(f"an array of shape {_shape_text(shape)} is not a 3D volume")
+    return img[None], converted
+
+# %% ../../nbs/01b_data.table.ipynb #dbef4ba9
 def n4_correct(x):
     "N4 bias-field correction of a channel-first volume with SimpleITK (optional dependency)"
     try: import SimpleITK as sitk
@@ -222,134 +498,328 @@ def n4_correct(x):
     x[0] = torch.as_tensor(sitk.GetArrayFromImage(out)) if torch.is_tensor(x) else sitk.GetArrayFromImage(out)
     return x
 
-# %% ../../nbs/01b_data.table.ipynb #ed82fef4
-MISSING_TOKEN = -1
+def _unwrap(e: BaseException) -> BaseException:
+    "The exception MONAI's `Compose` wrapped as 'applying transform ...'"
+    while isinstance(e, RuntimeError) and str(e).startswith('applying transform') and e.__cause__ is not None: e = e.__cause__
+    return e
 
-def _warn_list(what, items, n_show=5):
-    shown = ', '.join(map(str, items[:n_show])) + (f' and {len(items) - n_show} more' if len(items) > n_show else '')
-    warnings.warn(f"{what}: {len(items)} ({shown})")
+class ImageLoader:
+    "Reads, checks and prepares the imaging modalities of `specs`; a file's failure is raised for its caller to count"
+    def __init__(self, specs):
+        from monai.transforms import Compose, Spacing, ScaleIntensity, Resize, Lambda
+        self.specs = {s.name: s for s in specs if s.kind.is_imaging}
+        self.prepare = {}
+        for n, s in self.specs.items():
+            t = ([Spacing(pixdim=s.spacing)] if s.spacing else []) + ([Lambda(n4_correct)] if s.n4 else [])
+            t += [ScaleIntensity(minv=0., maxv=1.), Resize(spatial_size=s.size, mode='area' if s.kind.spatial_dims == 2 else 'trilinear')]
+            self.prepare[n] = Compose(t)
+
+    def read(self, name, path):
+        "Modality `name`'s file, checked and resized: (MetaTensor, converted to luminance); raises the reader's or the check's error"
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')                                 # readers' chatter about headers and codecs
+            img, converted = read_image(path, self.specs[name])
+            try: return self.prepare[name](img), converted
+            except RuntimeError as e: raise _unwrap(e) from None
+
+    def finish(self, images: dict, patient=None) -> dict:
+        "The specs' own transforms on `images` ({modality: MetaTensor}), then float32 tensors; their errors are raised as themselves"
+        for n, s in self.specs.items():
+            if n not in images: continue
+            for t in s.transforms or []:
+                try: images = t(images)
+                except Exception as e:
+                    e = _unwrap(e)
+                    e.add_note(f"raised by the transform {type(t).__name__} of modality {n!r}, patient {patient}")
+                    raise e from None
+        return {k: (v.as_tensor() if hasattr(v, 'as_tensor') else torch.as_tensor(v)).float() for k, v in images.items()}
+
+# %% ../../nbs/01b_data.table.ipynb #076cafcb
+MISSING_TOKEN = -1
+UNLABELLED = -100              # a multi-class target with no label: what PyTorch's cross-entropy ignores
+
+def _choice(name, value, allowed):
+    if value not in allowed: raise ValueError(f"{name} is one of {list(allowed)}, not {value!r}")
 
 class PatientTable:
     "A table of patients, checked against modality specs and a target, that makes datasets and DataLoaders"
     def __init__(self, df: pd.DataFrame, specs, target=None, id_col='patient_id', root=None,
-                 nan_labels='raise', on_empty='drop', extra_cols=()):
+                 nan_labels='raise', on_empty='drop', extra_cols=(), missing_columns='raise', norms=None):
         specs = listify(specs)
         if not specs: raise ValueError("give at least one ModalitySpec")
         names = [s.name for s in specs]
         if len(set(names)) != len(names): raise ValueError(f"modality names must be unique: {names}")
-        if isinstance(df, (str, Path)): df = pd.read_csv(df)
+        _choice('nan_labels', nan_labels, ('raise', 'drop', 'keep')); _choice('on_empty', on_empty, ('drop', 'raise', 'keep'))
+        _choice('missing_columns', missing_columns, ('raise', 'missing'))
+        if isinstance(df, (str, Path)): df = read_table(df)
         target = target if target is None or isinstance(target, TargetSpec) else TargetSpec(target)
-        need = [id_col] + [c for s in specs for c in s.columns] + (listify(target.columns) if target else []) + list(extra_cols)
-        unknown = [c for c in dict.fromkeys(need) if c not in df.columns]
-        if unknown: raise KeyError(f"column(s) {unknown} not in the table; its columns are {list(df.columns)}")
-        df = df.reset_index(drop=True).copy()
         self.specs, self.names, self.id_col, self.root = specs, names, id_col, Path(root) if root else None
-        if target is not None:
-            cols = listify(target.columns)
-            bad = df[cols].isna().any(axis=1)
-            if bad.any():
-                who = df.loc[bad, id_col].tolist()
-                if nan_labels == 'drop':
-                    _warn_list(f"rows with a missing label in {cols} dropped", who); df = df[~bad].reset_index(drop=True)
-                else: raise ValueError(f"{len(who)} patient(s) have a missing label in {cols}: {who[:10]}. "
-                                       "Fix them, or pass nan_labels='drop' to drop those rows.")
-            target.fit(df)
+        self.log, self.dropped, self.absent_columns, self.failed_files = DataLog(), {}, {}, {}
+        df = self._check_columns(df.reset_index(drop=True).copy(), target, extra_cols, missing_columns)
+        self.kinds = {s.name: column_kinds(df, s, getattr((norms or {}).get(s.name), 'kinds', None))
+                      for s in specs if s.kind == ModalityKind.tabular}
+        if target is not None: df = self._check_labels(df, target, nan_labels)
         self.target = target
-        self.presence = self._presence(df)
-        empty = ~self.presence.any(1)
-        if empty.any():
-            who = df.loc[empty, id_col].tolist()
-            if on_empty == 'raise': check_some_present(self.presence, list(df[id_col]))
-            _warn_list("patients with every modality missing dropped", who)
-            df, self.presence = df[~empty].reset_index(drop=True), self.presence[~empty]
+        self.given, self.presence = self._presence(df)
+        df = self._check_empty(df, on_empty)
         self.df = df
 
-    def _path(self, spec, value) -> Path:
-        p = Path(str(value)).expanduser()
-        if p.is_absolute(): return p
-        root = Path(spec.root) if spec.root else self.root
-        return (root / p) if root else p
+    def _check_columns(self, df, target, extra_cols, missing_columns):
+        "Raise on absent columns, or read an absent modality column as missing for every patient"
+        need = [self.id_col] + (listify(target.columns) if target else []) + list(extra_cols)
+        mod_cols = [c for s in self.specs for c in s.columns]
+        unknown = [c for c in dict.fromkeys(need + (mod_cols if missing_columns == 'raise' else [])) if c not in df.columns]
+        if unknown: raise KeyError(f"column(s) {unknown} not in the table; its columns are {list(df.columns)}")
+        for s in self.specs:
+            gone = [c for c in s.columns if c not in df.columns]
+            if not gone: continue
+            for c in gone: df[c] = None
+            self.absent_columns[s.name] = gone
+            what = 'is missing for every patient' if len(gone) == len(s.columns) else 'read as missing for every patient'
+            warnings.warn(f"column(s) {gone} of modality {s.name!r} not in the table: {what}", DataLossWarning)
+        return df
 
-    def _presence(self, df) -> np.ndarray:
-        pres = np.zeros((len(df), len(self.specs)), bool)
+    def _check_labels(self, df, target, nan_labels):
+        cols = listify(target.columns)
+        bad = df[cols].isna().any(axis=1).values
+        if bad.any() and nan_labels != 'keep':
+            who = df.loc[bad, self.id_col].tolist()
+            if nan_labels == 'raise':
+                raise ValueError(f"{len(who)} patient(s) have a missing label in {cols}: {who[:10]}. Fix them, or pass "
+                                 "nan_labels='drop' to drop those rows (or nan_labels='keep' to keep them unlabelled, for prediction).")
+            warn_loss(f"rows with a missing label in {cols} dropped", who)
+            self.dropped['missing label'] = who
+            df = df[~bad].reset_index(drop=True)
+        target.fit(df, df[self.id_col].values)
+        return df
+
+    def _check_empty(self, df, on_empty):
+        empty = ~self.presence.any(1)
+        if not empty.any(): return df
+        who = df.loc[empty, self.id_col].tolist()
+        if on_empty == 'raise': check_some_present(self.presence, list(df[self.id_col]))
+        if on_empty == 'keep':
+            warn_loss("patients with every modality missing (kept; they get no prediction)", who); return df
+        warn_loss("patients with every modality missing dropped", who)
+        self.dropped['every modality missing'] = who
+        self.given, self.presence = self.given[~empty], self.presence[~empty]
+        return df[~empty].reset_index(drop=True)
+
+# %% ../../nbs/01b_data.table.ipynb #cfe866fb
+@patch
+def file_path(self: PatientTable, spec, value) -> Path:
+    "The file a table cell names: absolute, or relative to the spec's `root`, else the table's"
+    p = Path(str(value)).expanduser()
+    if p.is_absolute(): return p
+    root = Path(spec.root) if spec.root else self.root
+    return (root / p) if root else p
+
+@patch
+def _presence(self: PatientTable, df):
+    "(given, usable) [N, M]: the modality's cells are filled in / it can be used (its file exists, a lab value reads)"
+    ids = df[self.id_col].astype(str).values
+    given, pres = np.zeros((len(df), len(self.specs)), bool), np.zeros((len(df), len(self.specs)), bool)
+    for j, s in enumerate(self.specs):
+        cols = df[s.columns]
+        filled = cols.apply(lambda col: col.map(lambda v: not is_missing(v))).to_numpy(bool)
+        given[:, j] = filled.any(1)
+        if s.kind.is_imaging:
+            paths = cols.iloc[:, 0]
+            pres[:, j] = [h and self.file_path(s, v).is_file() for h, v in zip(given[:, j], paths)]
+            gone = given[:, j] & ~pres[:, j]
+            self.log.add('file not found', s.name, ids[gone], details=paths[gone].tolist())
+        elif s.kind == ModalityKind.text: pres[:, j] = given[:, j]
+        else: pres[:, j] = self._usable_labs(s, cols, ids)
+    return given, pres
+
+@patch
+def _usable_labs(self: PatientTable, spec, cols, ids) -> np.ndarray:
+    "Rows with at least one usable value in the panel; unreadable numbers are logged per column and patient"
+    ok, bad_ids, bad_cols, bad_vals = np.zeros(len(cols), bool), [], [], []
+    for c in spec.columns:
+        if self.kinds[spec.name][c] == 'numeric':
+            p = parse_numeric(cols[c])
+            ok |= ~np.isnan(p.value)
+            bad_ids += list(ids[p.unreadable]); bad_cols += [c] * int(p.unreadable.sum()); bad_vals += list(cols[c].values[p.unreadable])
+        else: ok |= np.array([category_name(v) is not None for v in cols[c]], bool)
+    self.log.add('unreadable value', spec.name, bad_ids, column=bad_cols, details=bad_vals)
+    return ok
+
+# %% ../../nbs/01b_data.table.ipynb #5574f3de
+@patch
+def __len__(self: PatientTable): return len(self.df)
+
+@patch
+def __repr__(self: PatientTable):
+    return (f"PatientTable({len(self)} rows, {self.df[self.id_col].nunique()} patients, "
+            f"modalities {self.names}, target {self.target.columns if self.target else None})")
+
+@patch(as_prop=True)
+def ids(self: PatientTable): return self.df[self.id_col].values
+
+@patch
+def availability(self: PatientTable) -> pd.Series:
+    "Share of rows in which each modality is present"
+    return pd.Series(self.presence.mean(0), index=self.names)
+
+@patch
+def splits(self: PatientTable, valid=.1, test=.1, seed=0) -> dict:
+    "Patient-level stratified index splits of this table (see `patient_splits`)"
+    y = self.target.encode(self.df) if self.target else np.zeros(len(self))
+    sp = patient_splits(self.ids, y, valid, test, seed)
+    check_disjoint(sp, self.ids)
+    return sp
+
+@patch
+def dataset(self: PatientTable, idxs=None, fit_idxs=None, norms=None) -> 'PatientDataset':
+    "A dataset over rows `idxs` (all by default); lab statistics from `norms`, or fitted on rows `fit_idxs` (default `idxs`)"
+    idxs = np.arange(len(self)) if idxs is None else np.asarray(idxs)
+    return PatientDataset(self, idxs, norms if norms is not None else self.fit_tabular(idxs if fit_idxs is None else fit_idxs))
+
+@patch
+def fit_tabular(self: PatientTable, idxs) -> dict:
+    "Lab panels' `TabularNorm`s, fitted on rows `idxs` where the panel is present"
+    out = {}
+    for j, s in enumerate(self.specs):
+        if s.kind == ModalityKind.tabular:
+            rows = np.asarray(idxs)[self.presence[np.asarray(idxs), j]]
+            out[s.name] = TabularNorm(s.columns, kinds=self.kinds[s.name]).fit(self.df.iloc[rows])
+    return out
+
+@patch
+def dataloaders(self: PatientTable, bs=16, splits=None, seed=0, num_workers=0, device=None, **kwargs):
+    "fastai `DataLoaders` (train, valid) from `splits` (default: `self.splits(seed=seed)`); lab statistics from train"
+    from fastai.data.core import DataLoaders
+    from mdrdx.core import get_device
+    splits = self.splits(seed=seed) if splits is None else splits
+    tr, va = (np.asarray(splits[k], dtype=np.int64) for k in ('train', 'valid'))
+    norms = self.fit_tabular(tr)
+    dls = [PatientDL(PatientDataset(self, ix, norms), bs=bs, shuffle=shuf, drop_last=False,
+                     num_workers=num_workers, **kwargs) for ix, shuf in ((tr, True), (va, False))]
+    out = DataLoaders(*dls, device=get_device(device))
+    out.table, out.splits = self, splits
+    return out
+
+# %% ../../nbs/01b_data.table.ipynb #15c2663e
+def read_table(path, sep=None, encoding=None, **kwargs) -> pd.DataFrame:
+    "A patient CSV as a DataFrame (`sep`, `encoding` and `kwargs` go to `pandas.read_csv`); a failed read names the file, the line and what to try"
+    path = Path(path)
+    if not path.is_file(): raise FileNotFoundError(f"no patient table at {path}")
+    try: df = pd.read_csv(path, sep=sep or ',', encoding=encoding, **kwargs)
+    except UnicodeDecodeError as e:
+        raw = path.read_bytes()
+        try: raw.decode(e.encoding); at = e.start
+        except UnicodeDecodeError as whole: at = whole.start           # pandas decodes in chunks: find the byte in the file
+        line = raw[:at].count(b'\n') + 1
+        raise ValueError(f"{path}, line {line}: byte {raw[at:at + 1]!r} is not {e.encoding} text; give the "
+                         "file's encoding, e.g. encoding='latin-1' (mdrdx: --encoding latin-1)") from None
+    except pd.errors.ParserError as e:
+        hint = _sep_hint(path, encoding) if sep is None else None
+        raise ValueError(f"{path}: {str(e).strip()}; " + (hint or "if the file is not comma-separated, give sep, e.g. sep=';' (mdrdx: --sep ';')")) from None
+    if sep is None and df.shape[1] == 1:
+        hint = _sep_hint(path, encoding)
+        if hint: raise ValueError(f"{path}: one column only, {str(df.columns[0])[:60]!r}: {hint}")
+    return df
+
+def _sep_hint(path, encoding) -> str | None:
+    "'the file looks semicolon-separated; give sep=...' when the header line has such separators"
+    with open(path, encoding=encoding or 'utf-8', errors='replace') as f: head = f.readline()
+    for cand, name in ((';', 'semicolon'), ('\t', 'tab'), ('|', 'pipe')):
+        if head.count(cand) >= 1 and head.count(cand) >= head.count(','):
+            return f"the file looks {name}-separated; give sep={cand!r} (mdrdx: --sep {cand!r})"
+    return None
+
+@patch(cls_method=True)
+def from_csv(cls: PatientTable, path, specs, target=None, sep=None, encoding=None, **kwargs):
+    "Read the table from a CSV (`sep`, `encoding` as in `read_table`); relative file paths are resolved against the CSV's directory"
+    path = Path(path)
+    return cls(read_table(path, sep, encoding), specs, target, root=kwargs.pop('root', path.parent), **kwargs)
+
+# %% ../../nbs/01b_data.table.ipynb #97fae87c
+_REPORT_KINDS = {'file not found': 'file not found', 'failed to load': 'failed to load',
+                 'unreadable value': 'unreadable values', 'unseen category': 'unseen categories'}
+
+@patch
+def report(self: PatientTable) -> pd.DataFrame:
+    "Per modality: patients with it filled in, usable, marked missing, and lost (file not found, failed to load, unreadable values, unseen categories)"
+    rows = {}
+    for j, s in enumerate(self.specs):
+        ev = {k: [p for (kk, m, _, p) in self.log.events if kk == k and m == s.name] for k in _REPORT_KINDS}
+        r = dict(given=int(self.given[:, j].sum()), usable=int(self.presence[:, j].sum()) - len(set(ev['failed to load'])),
+                 **{'marked missing': int((~self.given[:, j]).sum())}, **{c: len(ev[k]) for k, c in _REPORT_KINDS.items()})
+        r['examples'] = '; '.join(f"{_REPORT_KINDS[k]}: {shown(list(dict.fromkeys(v)), 3)}" for k, v in ev.items() if v)
+        rows[s.name] = r
+    return pd.DataFrame.from_dict(rows, orient='index')
+
+@patch
+def unusable(self: PatientTable) -> dict:
+    "{patient: why}: the patients of the table left without any usable modality"
+    out = {}
+    left = set(self.log.patients('no modality left'))
+    for pid, ok in zip(self.ids, self.presence.any(1)):
+        if ok and str(pid) not in left: continue
+        why = [t for t in self.log.of(pid) if not t.startswith(_LOSS_TEXT['no modality left'])]
+        out[pid] = '; '.join(why) if why else 'every modality missing in the table'
+    return out
+
+@patch
+def summary(self: PatientTable) -> str:
+    "The data report as text: the per-modality table, patients without any usable modality or label, rows dropped, absent columns"
+    lines = [f"data: {len(self)} patients, {len(self.log)} losses counted", self.report().to_string()]
+    bad = self.unusable()
+    if bad: lines.append(f"{len(bad)} patient(s) without any usable modality: " + shown([f"{p} ({w})" for p, w in bad.items()], 10))
+    if self.target is not None:
+        unl = self.df[self.id_col][self.df[listify(self.target.columns)].isna().any(axis=1).values].tolist()
+        if unl: lines.append(f"{len(unl)} patient(s) without a label (kept: predicted, not scored): {shown(unl, 10)}")
+    lines += [f"{len(v)} row(s) dropped, {k}: {shown(v)}" for k, v in self.dropped.items()]
+    lines += [f"column(s) {v} of {k!r} not in the table: missing for every patient" for k, v in self.absent_columns.items()]
+    return '\n'.join(lines)
+
+@patch
+def read_file(self: PatientTable, loader, modality: str, path: str, pid):
+    "Patient `pid`'s `modality` file through `loader` (an `ImageLoader`), read once: the image, or None (the failure remembered, counted, announced)"
+    err = self.failed_files.get((modality, path))          # one file may be fine for one modality and not for another
+    if err is None:
+        try:
+            img, converted = loader.read(modality, path)
+            if converted:
+                if not self.log.patients('converted to luminance', modality):
+                    warnings.warn(f"{modality}: colour images are converted to luminance (0.299 R + 0.587 G + 0.114 B), first for "
+                                  f"patient {pid} ({path}); the spec's channel= keeps one channel instead", DataLossWarning)
+                self.log.add('converted to luminance', modality, [pid], warn=False)
+            return img
+        except Exception as e:
+            err = f"{type(e).__name__}: {(str(e).strip().splitlines() or [''])[0][:200]}"
+            self.failed_files[modality, path] = err
+    if self.log.add('failed to load', modality, [pid], details=[f"{path}: {err}"], warn=False):
+        warnings.warn(f"patient {pid}: {modality} file {path} could not be read ({err}); {modality} marked missing", DataLossWarning)
+    return None
+
+@patch
+def check_files(self: PatientTable, idxs=None) -> pd.DataFrame:
+    "Read every imaging file of rows `idxs` (all by default) once, so that `report` counts the ones that fail: their (patient, modality, file, error)"
+    loader, rows = ImageLoader(self.specs), []
+    for i in (range(len(self)) if idxs is None else idxs):
+        r = self.df.iloc[i]
         for j, s in enumerate(self.specs):
-            cols = df[s.columns]
-            if s.kind.is_imaging:
-                have = cols.iloc[:, 0].map(lambda v: not is_missing(v)).values
-                exists = np.array([h and self._path(s, v).is_file() for h, v in zip(have, cols.iloc[:, 0])])
-                gone = have & ~exists
-                if gone.any(): _warn_list(f"{s.name}: files not found, modality marked missing",
-                                          [f"{pid} ({v})" for pid, v in zip(df.loc[gone, self.id_col], cols.iloc[:, 0][gone])])
-                pres[:, j] = exists
-            elif s.kind == 'text':
-                pres[:, j] = cols.apply(lambda r: any(not is_missing(r[c]) for c in s.columns), axis=1).values
-            else:
-                pres[:, j] = cols.apply(pd.to_numeric, errors='coerce').notna().any(axis=1).values
-        return pres
+            if not (s.kind.is_imaging and self.presence[i, j]): continue
+            f = str(self.file_path(s, r[s.columns[0]]))
+            if self.read_file(loader, s.name, f, r[self.id_col]) is None: rows.append((r[self.id_col], s.name, f, self.failed_files[s.name, f]))
+    return pd.DataFrame(rows, columns=['patient', 'modality', 'file', 'error'])
 
-    def __len__(self): return len(self.df)
-    def __repr__(self): return (f"PatientTable({len(self)} rows, {self.df[self.id_col].nunique()} patients, "
-                                f"modalities {self.names}, target {self.target.columns if self.target else None})")
-
-    @property
-    def ids(self): return self.df[self.id_col].values
-
-    def availability(self) -> pd.Series:
-        "Share of rows in which each modality is present"
-        return pd.Series(self.presence.mean(0), index=self.names)
-
-    def splits(self, valid=.1, test=.1, seed=0) -> dict:
-        "Patient-level stratified index splits of this table (see `patient_splits`)"
-        y = self.target.encode(self.df) if self.target else np.zeros(len(self))
-        sp = patient_splits(self.ids, y, valid, test, seed)
-        check_disjoint(sp, self.ids)
-        return sp
-
-    def dataset(self, idxs=None, fit_idxs=None) -> 'PatientDataset':
-        "A dataset over rows `idxs` (all by default); lab statistics are fitted on rows `fit_idxs` (default `idxs`)"
-        idxs = np.arange(len(self)) if idxs is None else np.asarray(idxs)
-        return PatientDataset(self, idxs, self.fit_tabular(idxs if fit_idxs is None else fit_idxs))
-
-    def fit_tabular(self, idxs) -> dict:
-        "Lab normalisers per tabular modality, fitted on rows `idxs` where the panel is present"
-        out = {}
-        for j, s in enumerate(self.specs):
-            if s.kind == 'tabular':
-                rows = np.asarray(idxs)[self.presence[np.asarray(idxs), j]]
-                out[s.name] = TabularNorm(s.columns).fit(self.df.iloc[rows])
-        return out
-
-    def dataloaders(self, bs=16, splits=None, seed=0, num_workers=0, device=None, **kwargs):
-        "fastai `DataLoaders` (train, valid) from `splits` (default: `self.splits(seed=seed)`); lab statistics from train"
-        from fastai.data.core import DataLoaders
-        splits = self.splits(seed=seed) if splits is None else splits
-        tr, va = (np.asarray(splits[k], dtype=np.int64) for k in ('train', 'valid'))
-        norms = self.fit_tabular(tr)
-        dls = [PatientDL(PatientDataset(self, ix, norms), bs=bs, shuffle=shuf, drop_last=False,
-                         num_workers=num_workers, **kwargs) for ix, shuf in ((tr, True), (va, False))]
-        from mdrdx.core import get_device
-        out = DataLoaders(*dls, device=get_device(device))
-        out.table, out.splits = self, splits
-        return out
-
-    @classmethod
-    def from_csv(cls, path, specs, target=None, **kwargs):
-        "Read the table from a CSV; relative file paths are resolved against the CSV's directory"
-        path = Path(path)
-        if not path.is_file(): raise FileNotFoundError(f"no patient table at {path}")
-        return cls(pd.read_csv(path), specs, target, root=kwargs.pop('root', path.parent), **kwargs)
-
-# %% ../../nbs/01b_data.table.ipynb #f5c857d8
+# %% ../../nbs/01b_data.table.ipynb #031d75fc
 class PatientDataset(torch.utils.data.Dataset):
     "Rows `idxs` of a `PatientTable` as `(inputs, presence, target)` items"
     def __init__(self, table: PatientTable, idxs, norms: dict):
         self.table, self.idxs, self.norms = table, np.asarray(idxs, dtype=np.int64), norms
         self.specs, self.names, self.target, self.id_col = table.specs, table.names, table.target, table.id_col   # as an exported learner keeps them
-        self.load = imaging_transforms(table.specs)
+        self.loader = ImageLoader(table.specs)
         df = table.df.iloc[self.idxs]
+        ids = df[table.id_col].astype(str).values
         self.presence = table.presence[self.idxs].copy()
         self.y = table.target.encode(df) if table.target else np.zeros((len(df), 0), np.float32)
-        self.tab = {n: norm(df) for n, norm in norms.items()}
+        if table.target is not None and table.target.task == 'multiclass': self.y = np.where(self.y < 0, UNLABELLED, self.y)
+        self.tab = {n: norm(df, ids=ids, log=table.log, modality=n) for n, norm in norms.items()}
         self.tokens, self.emb, self.n_encoded = {}, {}, {}
         for j, s in enumerate(table.specs):
             if s.kind != 'text': continue
@@ -365,7 +835,6 @@ class PatientDataset(torch.utils.data.Dataset):
                 tok = load_tokenizer(s.tokenizer)
                 enc = tok(txt, padding='max_length', max_length=s.max_length, truncation=True, return_tensors='np')
                 self.tokens[s.name] = (enc['input_ids'].astype(np.int64), enc['attention_mask'].astype(np.int64))
-        self.failures = []                                   # (patient, modality, file, error) of unreadable files
 
     def __len__(self): return len(self.idxs)
 
@@ -381,51 +850,67 @@ class PatientDataset(torch.utils.data.Dataset):
         inputs, files = {}, {}
         for j, s in enumerate(self.table.specs):
             if not pres[j]: continue
-            if s.kind.is_imaging: files[s.name] = str(self.table._path(s, row[s.columns[0]]))
+            if s.kind.is_imaging: files[s.name] = str(self.table.file_path(s, row[s.columns[0]]))
             elif s.kind == 'text' and s.encoder: inputs[s.name] = torch.from_numpy(self.emb[s.name][i])
             elif s.kind == 'text': inputs[s.name] = {'input_ids': torch.from_numpy(self.tokens[s.name][0][i]),
                                                      'attention_mask': torch.from_numpy(self.tokens[s.name][1][i])}
             else: inputs[s.name] = torch.from_numpy(self.tab[s.name][i])
-        if files: inputs.update(self._load(files, row, pres))
+        if files: inputs.update(self._load(files, row[self.table.id_col], pres))
         for j, s in enumerate(self.table.specs):
             if not pres[j]: inputs[s.name] = self._missing(s)
         if self.table.target is None: return inputs, torch.from_numpy(pres)      # unlabelled patients: inputs only
         return inputs, torch.from_numpy(pres), torch.from_numpy(np.asarray(self.y[i]))
 
-    def _load(self, files, row, pres):
-        "Load imaging `files` together; a file that fails is retried alone so one bad file loses only itself"
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore')
-            try: return {k: v for k, v in self.load(dict(files)).items() if k in files}
-            except Exception: pass
-            out, failed = {}, []
-            for k, f in files.items():
-                try: out[k] = self.load({k: f})[k]
-                except Exception as e:                        # MONAI wraps reader errors in RuntimeError
-                    pres[self.table.names.index(k)] = False
-                    failed.append((row[self.table.id_col], k, f, f"{type(e).__name__}: {str(e).splitlines()[0][:120]}"))
-        for pid, k, f, err in failed:
-            warnings.warn(f"patient {pid}: {k} file {f} could not be read ({err}); {k} marked missing")
-        self.failures += failed
-        return out
+# %% ../../nbs/01b_data.table.ipynb #6297f7ee
+@patch
+def _load(self: PatientDataset, files: dict, pid, pres) -> dict:
+    "Read imaging `files` ({modality: path}) of patient `pid`; a file that fails loses only itself (marked missing in `pres`)"
+    out = {}
+    for k, f in files.items():
+        img = self.table.read_file(self.loader, k, f, pid)
+        if img is None: pres[self.names.index(k)] = False
+        else: out[k] = img
+    if not pres.any() and self.table.log.add('no modality left', None, [pid], details=[', '.join(files)], warn=False):
+        warnings.warn(f"patient {pid}: no usable modality left ({', '.join(files)} could not be read); it is left out of "
+                      "training batches and gets no prediction", DataLossWarning)
+    return self.loader.finish(out, pid)
 
-    def new_empty(self):
-        "What an exported learner keeps of its data: no rows, the specs and the fitted lab statistics"
-        return _EmptyPatients(self)
+@patch(as_prop=True)
+def failures(self: PatientDataset) -> list:
+    "(patient, modality, 'file: error') of the files of this dataset's patients that could not be read"
+    ids = set(self.table.df[self.id_col].iloc[self.idxs].astype(str))
+    return [(p, m, d) for (k, m, _, p), d in self.table.log.events.items() if k == 'failed to load' and p in ids]
+
+@patch
+def new_empty(self: PatientDataset):
+    "What an exported learner keeps of its data: no rows, the specs and the fitted lab statistics"
+    return _EmptyPatients(self)
 
 class _EmptyPatients(torch.utils.data.Dataset):
     "What an exported learner keeps of its dataset: no rows, the specs, the lab statistics, the target and the id column"
-    def __init__(self, ds):
-        self.specs, self.names, self.norms, self.target = ds.table.specs, ds.table.names, ds.norms, ds.table.target
-        self.id_col = ds.table.id_col
+    def __init__(self, ds=None, specs=None, norms=None, target=None, id_col='patient_id'):
+        if ds is not None: specs, norms, target, id_col = ds.table.specs, ds.norms, ds.table.target, ds.table.id_col
+        self.specs, self.names, self.norms, self.target, self.id_col = specs, [s.name for s in specs], norms, target, id_col
     def __len__(self): return 0
+    def new_empty(self): return self
 
-# %% ../../nbs/01b_data.table.ipynb #d5acbab7
+# %% ../../nbs/01b_data.table.ipynb #0b54b461
 from fastai.data.load import DataLoader as _FastaiDL
 
 class PatientDL(_FastaiDL):
     "fastai DataLoader of `PatientDataset` items; batches are `(inputs, presence, target)`, two inputs"
     n_inp = 2
+    def __init__(self, dataset=None, drop_empty: bool = True, **kwargs):
+        self.drop_empty = drop_empty
+        super().__init__(dataset, **kwargs)
+
+    def create_batch(self, b):
+        "Collate items `b`; with `drop_empty`, without the patients left with no usable modality (unless none has one)"
+        if self.drop_empty: b = [it for it in b if bool(it[1].any())] or b
+        return super().create_batch(b)
+
+    def new(self, dataset=None, cls=None, **kwargs):
+        return super().new(dataset, cls, **{'drop_empty': self.drop_empty, **kwargs})
 
     def show_batch(self, b=None, max_n=4, **kwargs):
         "Show the first `max_n` patients of a batch: every present modality, missing ones marked"
@@ -459,11 +944,11 @@ def show_patients(b, ds, max_n=4, figsize_per=2.6):
                 txt = tok[s.name].decode(ids, skip_special_tokens=True)
                 ax.text(0, 1, textwrap.fill(txt, 30), va='top', fontsize=7, transform=ax.transAxes); ax.axis('off')
             else:
-                norm = ds.norms[s.name]; c = len(norm.columns)
+                norm = ds.norms[s.name]; c = len(norm.features)
                 v = x[i, :c].cpu().numpy(); m = x[i, c:].cpu().numpy().astype(bool)
                 ax.barh(range(c), np.where(m, 0, v), color='tab:blue')
                 for k in np.flatnonzero(m): ax.text(0, k, ' n/a', va='center', color='grey', fontsize=7)
-                ax.set_yticks(range(c)); ax.set_yticklabels(norm.columns, fontsize=7); ax.set_xlim(-4, 4); ax.axvline(0, color='k', lw=.5)
+                ax.set_yticks(range(c)); ax.set_yticklabels(norm.features, fontsize=7); ax.set_xlim(-4, 4); ax.axvline(0, color='k', lw=.5)
         yy = y[i].cpu().numpy()
         lab = ds.table.target if hasattr(ds, 'table') else None
         if lab is not None:
