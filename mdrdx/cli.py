@@ -227,7 +227,7 @@ def train(csv:str,                # the patient table (CSV)
     print(f"saved to {out}")
     return 0
 
-def _labelled(df, target) -> 'np.ndarray':
+def _labelled(df, target):
     "Rows of `df` with every target column filled in"
     import numpy as np
     return df[list(target.columns)].notna().all(axis=1).values if all(c in df.columns for c in target.columns) else np.zeros(len(df), bool)
@@ -255,7 +255,7 @@ def evaluate(model:str,           # a saved model (directory), a fastai export (
     if out: rob.to_csv(out, index=False); print(f"written to {out}")
     return 0
 
-def prediction_frame(learn, dl, pr) -> 'pd.DataFrame':
+def prediction_frame(learn, dl, pr):
     "One row per patient of `dl`: probabilities and spreads, and which modalities were missing, failed, imputed; `reason` where there is no prediction"
     import numpy as np, pandas as pd
     ds, tgt = dl.dataset, learn.dls.train.dataset.target
