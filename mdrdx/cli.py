@@ -241,9 +241,9 @@ def evaluate(model:str,           # a saved model (directory), a fastai export (
     "Score a saved model on labelled patients, with and without missing modalities"
     from mdrdx.data.table import read_table
     from mdrdx.learner import patients_dl
+    df = read_table(csv, sep, encoding)
     learn = _load_model(model)
     target = learn.dls.train.dataset.target
-    df = read_table(csv, sep, encoding)
     lab = _labelled(df, target)
     if not lab.any(): raise ValueError(f"{csv} has no patient labelled in the target columns {list(target.columns)}")
     if (~lab).any(): print(f"{int((~lab).sum())} unlabelled patient(s) not scored")
@@ -284,6 +284,7 @@ def predict(model:str,            # a saved model (directory), a fastai export (
             sep:str=None, encoding:str=None):
     "Predict with uncertainty for every patient of a CSV: one row each, with what was missing, failed or imputed"
     from mdrdx.learner import patients_dl
+    if not Path(csv).is_file(): raise FileNotFoundError(f"no patient table at {csv}")
     learn = _load_model(model)
     dl = patients_dl(learn, csv, sep=sep, encoding=encoding)
     with _quiet_libraries(): pr = learn.predict_uncertain(dl=dl, n=n, steps=steps, w=w)
