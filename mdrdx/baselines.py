@@ -14,14 +14,13 @@ from .core import check_some_present           # first: it silences a warning fa
 from .encoders import encoder_for, run_encoder
 from .model import MDRDxOutput, with_empty_rows, Configurable
 from .diffusion import make_schedulers, time_embedding
-from .learner import mdrdx_learner
+from .learner import mdrdx_learner, TargetToModel
 from fastai.callback.core import Callback
 from fastai.learner import Learner
 
 # %% auto #0
 __all__ = ['Baseline', 'Unimodal', 'EarlyFusion', 'LateFusion', 'product_of_experts', 'kl_std_normal', 'MVAE', 'random_subsets',
-           'MoPoE', 'DiffMICStyle', 'TargetToModel', 'baseline_learner', 'mdrdx_ablations', 'ablation_learner',
-           'baseline_models']
+           'MoPoE', 'DiffMICStyle', 'baseline_learner', 'mdrdx_ablations', 'ablation_learner', 'baseline_models']
 
 # %% ../nbs/08_baselines.ipynb #85f6177d
 def _mlp(d_in: int, d_hidden: int, d_out: int) -> nn.Sequential:
@@ -282,17 +281,10 @@ class DiffMICStyle(Baseline):
         logits = prior_logits if self.training else self.to_logits(self.sample(c, p, generator=g[0]))
         return self.output(logits, losses, presence.float(), c, presence, y)
 
-class TargetToModel(Callback):
-    "Append the target to the model's inputs, `(inputs, presence, y)`, for models that set `needs_target`"
-    order = -4                                                  # after modality masking has edited the presence mask
-    def before_batch(self):
-        if getattr(self.learn.model, 'needs_target', False) and len(self.yb) and len(self.xb) == 2:
-            self.learn.xb = (*self.xb, self.yb[0])
-
 def baseline_learner(dls, model, cbs=None, **kwargs) -> Learner:
-    "`mdrdx_learner` for a baseline `model`: its own loss terms as metrics, and its target passed in if it needs it"
+    "`mdrdx_learner` for a baseline `model`: its own loss terms as metrics (its target reaches it through `TargetToModel` if it needs it)"
     kwargs.setdefault('loss_terms', tuple(f'L_{k}' for k in getattr(model, 'lambdas', {})))
-    return mdrdx_learner(dls, model=model, cbs=[TargetToModel()] + listify(cbs), **kwargs)
+    return mdrdx_learner(dls, model=model, cbs=listify(cbs), **kwargs)
 
 # %% ../nbs/08_baselines.ipynb #0a1c7d52
 def mdrdx_ablations() -> dict:

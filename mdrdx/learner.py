@@ -28,9 +28,9 @@ import fastai.callback.schedule, fastai.callback.progress  # noqa: F401  (fit_on
 from sklearn import metrics as skm
 
 # %% auto #0
-__all__ = ['FORMAT', 'drop_modalities', 'ModalityMasking', 'SkipEmptyRows', 'MDRDxCallback', 'LossTerm', 'macro_auroc',
-           'specificity_score', 'multiclass_auroc', 'multiclass_specificity', 'mdrdx_metrics', 'mdrdx_learner',
-           'Predictions', 'no_metrics', 'patients_dl', 'from_pretrained']
+__all__ = ['FORMAT', 'drop_modalities', 'ModalityMasking', 'SkipEmptyRows', 'TargetToModel', 'MDRDxCallback', 'LossTerm',
+           'macro_auroc', 'specificity_score', 'multiclass_auroc', 'multiclass_specificity', 'mdrdx_metrics',
+           'mdrdx_learner', 'Predictions', 'no_metrics', 'patients_dl', 'from_pretrained']
 
 # %% ../nbs/07_learner.ipynb #b0a3912c
 def drop_modalities(presence: torch.Tensor, p: float, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -49,7 +49,7 @@ class ModalityMasking(Callback):
     order = -5                                                  # before the model sees the batch
     def __init__(self, p: float = .5, schedule: str = 'sample', seed: int | None = None):
         if not 0 <= p < 1: raise ValueError(f"masking probability p must be in [0, 1), got {p}")
-        if schedule not in ('sample', 'epoch'): raise ValueError(f"schedule is 'sample' or 'epoch', not {schedule!r}")
+        if schedule not in ('sample', 'epoch', 'uniform'): raise ValueError(f"schedule is 'sample', 'epoch' or 'uniform', not {schedule!r}")
         self.p, self.schedule, self.seed = p, schedule, seed
 
     def before_fit(self): self.new_fit = True                    # fastai runs before_fit for `get_preds` too: start over when training does
@@ -59,12 +59,13 @@ class ModalityMasking(Callback):
             self.gen = torch.Generator()
             self.gen.manual_seed(self.seed if self.seed is not None else int(torch.randint(0, 2**31 - 1, (1,))))
             self.stats, self.new_fit = [], False                 # per epoch: present before / after masking
-        self.active = True if self.schedule == 'sample' else bool(torch.rand(1, generator=self.gen) < .5)
+        self.active = bool(torch.rand(1, generator=self.gen) < .5) if self.schedule == 'epoch' else True
         self.n_before = self.n_after = 0
 
     def mask(self, presence: torch.Tensor) -> torch.Tensor:
-        "A masked copy of `presence` [B, M]: each present modality dropped with prob. `p`, at least one kept per row"
-        return drop_modalities(presence, self.p if self.active else 0., self.gen)
+        "A masked copy of `presence` [B, M]: each present modality dropped with prob. `p` (or, 'uniform', a rate drawn per batch from U[0, p]), at least one kept per row"
+        p = float(torch.rand(1, generator=self.gen)) * self.p if self.schedule == 'uniform' else self.p
+        return drop_modalities(presence, p if self.active else 0., self.gen)
 
     def before_batch(self):
         if not self.training or len(self.xb) < 2: return
@@ -81,14 +82,21 @@ class ModalityMasking(Callback):
 # %% ../nbs/07_learner.ipynb #232e2bd5
 class SkipEmptyRows(Callback):
     "In training, leave out the batch rows with no modality; a batch with none left is skipped"
-    order = -4                                                  # after the masking, which never empties a row
+    order = -4.5                                                # after the masking (which never empties a row), before `TargetToModel`
     def before_batch(self):
         if not self.training or len(self.xb) < 2: return
         ok = self.xb[1].bool().any(1)
         if ok.all(): return
         if not ok.any(): raise CancelBatchException
-        self.learn.xb = (batch_rows(self.xb[0], ok), self.xb[1][ok], *self.xb[2:])
+        self.learn.xb = tuple(batch_rows(x, ok) for x in self.xb)
         self.learn.yb = tuple(y[ok] for y in self.yb)
+
+class TargetToModel(Callback):
+    "Append the target to the model's inputs, `(inputs, presence, y)`, for models that set `needs_target` (their own loss terms need it)"
+    order = -4                                                  # after modality masking has edited the presence mask
+    def before_batch(self):
+        if getattr(self.learn.model, 'needs_target', False) and len(self.yb) and len(self.xb) == 2:
+            self.learn.xb = (*self.xb, self.yb[0])
 
 # %% ../nbs/07_learner.ipynb #e4bd2765
 class MDRDxCallback(Callback):
@@ -210,7 +218,7 @@ def mdrdx_metrics(task: str, thresh: float = .5) -> list:
 @delegates(MDRDx.__init__, but=['specs', 'n_features', 'n_out', 'task', 'findings', 'log_prior'])
 def mdrdx_learner(dls, model=None, masking: float = .5, masking_schedule: str = 'sample', metrics=None,
                   loss_func=None, opt_func=Adam, lr: float = 1e-3, cbs=None, seed: int | None = None,
-                  graph='auto', loss_terms=('L_diff', 'L_rec'), **kwargs) -> Learner:
+                  graph='auto', loss_terms=None, **kwargs) -> Learner:
     "A fastai `Learner` training MDR-Dx (or `model`) on a `PatientTable`'s `dls`, with modality masking (`masking`=0 turns it off)"
     from mdrdx.core import seed_everything
     if seed is not None:
@@ -220,8 +228,9 @@ def mdrdx_learner(dls, model=None, masking: float = .5, masking_schedule: str = 
     if model is None: model = MDRDx.from_dls(dls, graph=graph, **kwargs)
     elif kwargs: raise TypeError(f"model options {sorted(kwargs)} given with a ready model")
     if loss_func is None: loss_func = CrossEntropyLossFlat() if task == 'multiclass' else BCEWithLogitsLossFlat()
+    if loss_terms is None: loss_terms = tuple(f'L_{k}' for k in getattr(model, 'lambdas', {}) if k != 'cls')
     if metrics is None: metrics = mdrdx_metrics(task) + [LossTerm(t) for t in loss_terms]
-    cbs = ([MDRDxCallback(), SkipEmptyRows()] + ([ModalityMasking(masking, masking_schedule, seed=seed)] if masking else [])
+    cbs = ([MDRDxCallback(), SkipEmptyRows(), TargetToModel()] + ([ModalityMasking(masking, masking_schedule, seed=seed)] if masking else [])
            + list(cbs or []))
     return Learner(dls, model, loss_func=loss_func, opt_func=opt_func, lr=lr, metrics=metrics, cbs=cbs)
 

@@ -87,7 +87,8 @@ class MDRDx(Configurable, nn.Module):
     "The MDR-Dx model: encoders -> (latent diffusion imputation) -> knowledge-biased fusion -> head, with decoders"
     def __init__(self, specs, n_features: dict, n_out: int, task='multilabel', findings=None, d_model=64, log_prior=None,
                  use_prior=True, use_diffusion=True, impute_steps=10, guidance=1., lambda_rec=.1, lambda_cls=1.,
-                 lambda_diff=1., denoiser='mlp', pixel_decoder=True, concat_path=True, encoder_kwargs=None, seed=0):
+                 lambda_diff=1., denoiser='mlp', pixel_decoder=True, concat_path=True, encoder_kwargs=None, seed=0,
+                 unimodal_heads=False, lambda_uni=1., impute_draws=1, train_impute_steps=None):
         super().__init__()
         self.specs, self.names = list(specs), [s.name for s in specs]
         self.M, self.D, self.task, self.n_out = len(self.specs), d_model, task, n_out
@@ -105,9 +106,16 @@ class MDRDx(Configurable, nn.Module):
                                        for s in self.specs})
         self.pixel = nn.ModuleDict({s.name: ImageDecoder(d_model, s.size[0]) for s in self.specs
                                     if pixel_decoder and s.kind == ModalityKind.image2d and s.size[0] in (16, 32, 64) and s.size[0] == s.size[1]})
+        # a head per modality, with its own loss: the mean of the present modalities' logits joins the fused head's
+        self.uni = nn.ModuleDict({n: nn.Sequential(nn.Linear(d_model, d_model), nn.GELU(), nn.Linear(d_model, n_out))
+                                  for n in self.names}) if unimodal_heads else None
         self.use_diffusion, self.impute_steps, self.guidance = use_diffusion, impute_steps, guidance
-        self.lambdas = dict(rec=lambda_rec, cls=lambda_cls, diff=lambda_diff)
+        self.impute_draws, self.train_impute_steps = impute_draws, train_impute_steps
+        self.lambdas = dict(diff=lambda_diff, rec=lambda_rec, cls=lambda_cls, **(dict(uni=lambda_uni) if unimodal_heads else {}))
         self.seed = seed
+
+    @property
+    def needs_target(self) -> bool: return self.uni is not None      # the per-modality heads' losses need the target
 
     def encode(self, inputs, presence):
         "Tokens (scattered to the full batch) and normalised pooled latents [B, M, D] of the present modalities"
@@ -130,6 +138,18 @@ class MDRDx(Configurable, nn.Module):
         if self.task == 'multiclass': return F.cross_entropy(logits, y.long().view(-1))
         return F.binary_cross_entropy_with_logits(logits, y.float().view_as(logits))
 
+    def unimodal(self, lat, presence, y=None):
+        "Per-modality logits [B, M, n_out], their mean over the present modalities, and (with `y`) their loss over the present pairs"
+        per = torch.stack([self.uni[n](lat[:, j]) for j, n in enumerate(self.names)], 1)
+        w = presence.float() / presence.sum(1, keepdim=True).clamp(min=1)
+        mean = (w[..., None] * per).sum(1)
+        if y is None: return per, mean, None
+        B, M = presence.shape
+        if self.task == 'multiclass':
+            l = F.cross_entropy(per.flatten(0, 1), y.long().view(-1).repeat_interleave(M), reduction='none').view(B, M)
+        else: l = F.binary_cross_entropy_with_logits(per, y.float().view(B, 1, -1).expand(-1, M, -1), reduction='none').mean(-1)
+        return per, mean, (l * presence).sum() / presence.sum().clamp(min=1)
+
     def forward(self, inputs, presence, y=None) -> MDRDxOutput:
         "The output for a batch; in evaluation a row with no modality gets NaN logits (in training it is an error)"
         return with_empty_rows(self._forward, inputs, presence, y, self.n_out, self.D, self.training)
@@ -144,8 +164,11 @@ class MDRDx(Configurable, nn.Module):
         imputed = torch.zeros_like(presence)
         if self.use_diffusion and not presence.all():
             gi = None if self.training else torch.Generator(device=lat.device).manual_seed(self.seed)
-            z_imp = self.diffusion.impute(lat.detach(), presence, steps=self.impute_steps, w=self.guidance, generator=gi,
-                                          shared_noise=not self.training)   # eval: a patient's imputation ignores its batch-mates
+            steps = self.train_impute_steps if self.training and self.train_impute_steps else self.impute_steps
+            draws = 1 if self.training else self.impute_draws
+            z_imp = torch.stack([self.diffusion.impute(lat.detach(), presence, steps=steps, w=self.guidance, generator=gi,
+                                                       shared_noise=not self.training)   # eval: a patient's imputation ignores its batch-mates
+                                 for _ in range(draws)]).mean(0)                       # several draws: their mean
             z_imp = self.latent_norm(z_imp)      # onto the latent space's scale: early on, samples can be far off it
             imputed = ~presence
             lat = torch.where(presence[..., None], lat, z_imp)
@@ -161,6 +184,10 @@ class MDRDx(Configurable, nn.Module):
             z = self.z_norm(z + self.concat(side))
         fo = fo._replace(z=z)
         logits = self.head(z)
+        if self.uni is not None:
+            _, uni_mean, l_uni = self.unimodal(lat, presence, y)
+            logits = logits + uni_mean
+            if l_uni is not None: losses['L_uni'] = l_uni
         rec = [F.mse_loss(self.decoders[n](fo.z)[presence[:, j]], lat[presence[:, j], j].detach())
                for j, n in enumerate(self.names) if presence[:, j].any()]
         for n, dec in self.pixel.items():
@@ -169,15 +196,15 @@ class MDRDx(Configurable, nn.Module):
         losses['L_rec'] = torch.stack(rec).mean()
         if y is not None:
             losses['L_cls'] = self.loss_cls(logits, y)
-            losses['L'] = self.lambdas['diff'] * losses['L_diff'] + self.lambdas['rec'] * losses['L_rec'] + self.lambdas['cls'] * losses['L_cls']
+            losses['L'] = sum(self.lambdas[k[2:]] * v for k, v in losses.items() if k != 'L')
         return MDRDxOutput(logits, losses, fo.alpha, imputed, fo.z)
 
     @classmethod
     def from_dls(cls, dls, graph='auto', modality_map=None, **kwargs) -> 'MDRDx':
         "An MDR-Dx model for the `DataLoaders` of a `PatientTable` (specs, lab widths, target); `graph`: 'auto', a name, a `KnowledgeGraph` or None"
         from mdrdx.knowledge import KnowledgeGraph
-        table, ds = dls.table, dls.train.dataset
-        specs, tgt = table.specs, table.target
+        ds = dls.train.dataset
+        specs, tgt = ds.specs, ds.target
         findings = list(tgt.classes if tgt.task == 'multiclass' else tgt.columns)
         names = [s.name for s in specs]
         kg = None

@@ -244,9 +244,12 @@ class DataLog:
                                   if (kind is None or k == kind) and (modality is None or m == modality)))
 
     def of(self, patient) -> list:
-        "A patient's losses as short texts"
-        return [f"{m + ': ' if m else ''}{_LOSS_TEXT.get(k, k).split(',')[0]}" + (f" ({_event_text(None, c, d)})" if c or d else '')
-                for (k, m, c, p), d in self.events.items() if p == str(patient)]
+        "A patient's losses as short texts, one per kind of loss and modality"
+        groups = {}
+        for (k, m, c, p), d in self.events.items():
+            if p == str(patient): groups.setdefault((k, m), []).append(_event_text(None, c, d))
+        return [f"{m + ': ' if m else ''}{_LOSS_TEXT.get(k, k).split(',')[0]}" + (f" ({', '.join(x for x in xs if x)})" if any(xs) else '')
+                for (k, m), xs in groups.items()]
 
     def __len__(self): return len(self.events)
     def __repr__(self): return f"DataLog({len(self)} losses of {len({k[3] for k in self.events})} patients)"
