@@ -11,6 +11,7 @@ from .data.phantom import *
 from .data.table import *
 from .data.iu import *
 from .data.layouts import *
+from .data.survival import *
 from .data.cache import *
 from .encoders import *
 from .knowledge import *

@@ -72,8 +72,9 @@ class LatentDiffusion(nn.Module):
             if isinstance(denoiser, str) else denoiser
         self.ddpm, self.ddim = make_schedulers(T)
 
-    def loss(self, z0, present, generator=None):
-        "L_diff: noise-prediction MSE on present, non-condition modalities; condition = a random part of the present ones"
+    def loss(self, z0, present, generator=None, repeats: int = 1):
+        "L_diff: noise-prediction MSE on present, non-condition modalities; condition = a random part of the present ones; `repeats` draws per patient"
+        if repeats > 1: z0, present = z0.repeat(repeats, 1, 1), present.repeat(repeats, 1)    # more (t, noise, condition) draws, one step
         B, g, dev = len(z0), generator, z0.device
         keep = (torch.rand(B, self.n_mod, device=dev, generator=g) < .5) & present
         only = present.sum(1) == 1                                        # a single present modality: learn it unconditionally

@@ -88,7 +88,7 @@ class MDRDx(Configurable, nn.Module):
     def __init__(self, specs, n_features: dict, n_out: int, task='multilabel', findings=None, d_model=64, log_prior=None,
                  use_prior=True, use_diffusion=True, impute_steps=10, guidance=1., lambda_rec=.1, lambda_cls=1.,
                  lambda_diff=1., denoiser='mlp', pixel_decoder=True, concat_path=True, encoder_kwargs=None, seed=0,
-                 unimodal_heads=False, lambda_uni=1., impute_draws=1, train_impute_steps=None):
+                 unimodal_heads=False, lambda_uni=1., impute_draws=1, train_impute_steps=None, diff_repeats=1):
         super().__init__()
         self.specs, self.names = list(specs), [s.name for s in specs]
         self.M, self.D, self.task, self.n_out = len(self.specs), d_model, task, n_out
@@ -110,7 +110,7 @@ class MDRDx(Configurable, nn.Module):
         self.uni = nn.ModuleDict({n: nn.Sequential(nn.Linear(d_model, d_model), nn.GELU(), nn.Linear(d_model, n_out))
                                   for n in self.names}) if unimodal_heads else None
         self.use_diffusion, self.impute_steps, self.guidance = use_diffusion, impute_steps, guidance
-        self.impute_draws, self.train_impute_steps = impute_draws, train_impute_steps
+        self.impute_draws, self.train_impute_steps, self.diff_repeats = impute_draws, train_impute_steps, diff_repeats
         self.lambdas = dict(diff=lambda_diff, rec=lambda_rec, cls=lambda_cls, **(dict(uni=lambda_uni) if unimodal_heads else {}))
         self.seed = seed
 
@@ -160,7 +160,7 @@ class MDRDx(Configurable, nn.Module):
         toks, lat = self.encode(inputs, presence)
         # in eval mode every draw (diffusion-loss noise, imputation) comes from a generator seeded with `self.seed`
         g = None if self.training else torch.Generator(device=lat.device).manual_seed(self.seed)
-        losses = {'L_diff': self.diffusion.loss(lat.detach(), presence, generator=g)}
+        losses = {'L_diff': self.diffusion.loss(lat.detach(), presence, generator=g, repeats=self.diff_repeats)}
         imputed = torch.zeros_like(presence)
         if self.use_diffusion and not presence.all():
             gi = None if self.training else torch.Generator(device=lat.device).manual_seed(self.seed)
