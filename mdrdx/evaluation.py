@@ -153,6 +153,8 @@ def cross_validate(table, fit, k: int = 5, protocol: str = 'cv', bs: int = 32, s
         test_dl = PatientDL(PatientDataset(table, sp['test'], dls.train.dataset.norms), bs=bs, shuffle=False, device=dls.device)
         p, y, _ = predict_with(learn, test_dl)
         s = score(p, y, table.target.task)
+        if table.target.task == 'multilabel':                 # and each finding's own AUROC
+            s.update({f'auroc {c}': auroc(p[:, j], y[:, j], 'binary') for j, c in enumerate(table.target.columns)})
         scores += [dict(method=method, fold=i, metric=m, value=v) for m, v in s.items()]
         rb = robustness_sweep(learn, test_dl, rates=rates, scenarios=scenarios, method=method, n_boot=n_boot, seed=seed,
                               task=table.target.task)

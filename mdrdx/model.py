@@ -88,7 +88,8 @@ class MDRDx(Configurable, nn.Module):
     def __init__(self, specs, n_features: dict, n_out: int, task='multilabel', findings=None, d_model=64, log_prior=None,
                  use_prior=True, use_diffusion=True, impute_steps=10, guidance=1., lambda_rec=.1, lambda_cls=1.,
                  lambda_diff=1., denoiser='mlp', pixel_decoder=True, concat_path=True, encoder_kwargs=None, seed=0,
-                 unimodal_heads=False, lambda_uni=1., impute_draws=1, train_impute_steps=None, diff_repeats=1):
+                 unimodal_heads=False, lambda_uni=1., impute_draws=1, train_impute_steps=None, diff_repeats=1,
+                 fused_gate=False, detach_fused=False):
         super().__init__()
         self.specs, self.names = list(specs), [s.name for s in specs]
         self.M, self.D, self.task, self.n_out = len(self.specs), d_model, task, n_out
@@ -111,6 +112,10 @@ class MDRDx(Configurable, nn.Module):
                                   for n in self.names}) if unimodal_heads else None
         self.use_diffusion, self.impute_steps, self.guidance = use_diffusion, impute_steps, guidance
         self.impute_draws, self.train_impute_steps, self.diff_repeats = impute_draws, train_impute_steps, diff_repeats
+        # with the per-modality heads: the fused head's share starts at 0 (late fusion) and is learned; detach_fused keeps
+        # the fused path's gradients out of the encoders, which then learn from their own heads only, as in late fusion
+        self.gate = nn.Parameter(torch.zeros(1)) if (fused_gate and unimodal_heads) else None
+        self.detach_fused = detach_fused
         self.lambdas = dict(diff=lambda_diff, rec=lambda_rec, cls=lambda_cls, **(dict(uni=lambda_uni) if unimodal_heads else {}))
         self.seed = seed
 
@@ -158,6 +163,9 @@ class MDRDx(Configurable, nn.Module):
         presence = presence.bool()
         check_some_present(presence.detach().cpu().numpy(), what='batch row')
         toks, lat = self.encode(inputs, presence)
+        lat_own = lat                                              # the encoders' latents, for the per-modality heads
+        if self.detach_fused:
+            lat, toks = lat.detach(), {n: (t.detach(), m) for n, (t, m) in toks.items()}
         # in eval mode every draw (diffusion-loss noise, imputation) comes from a generator seeded with `self.seed`
         g = None if self.training else torch.Generator(device=lat.device).manual_seed(self.seed)
         losses = {'L_diff': self.diffusion.loss(lat.detach(), presence, generator=g, repeats=self.diff_repeats)}
@@ -185,8 +193,8 @@ class MDRDx(Configurable, nn.Module):
         fo = fo._replace(z=z)
         logits = self.head(z)
         if self.uni is not None:
-            _, uni_mean, l_uni = self.unimodal(lat, presence, y)
-            logits = logits + uni_mean
+            _, uni_mean, l_uni = self.unimodal(lat_own, presence, y)
+            logits = uni_mean + (self.gate * logits if self.gate is not None else logits)
             if l_uni is not None: losses['L_uni'] = l_uni
         rec = [F.mse_loss(self.decoders[n](fo.z)[presence[:, j]], lat[presence[:, j], j].detach())
                for j, n in enumerate(self.names) if presence[:, j].any()]

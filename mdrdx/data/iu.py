@@ -112,12 +112,12 @@ def iu_cohort(top_k: int = 8) -> pd.DataFrame:
 IU_TABULAR = ('age', 'n_images', 'n_pa', 'n_ap', 'n_lateral')
 
 def iu_table(sections=('indication',), target='abnormal', tabular_cols=IU_TABULAR, max_length=48,
-             tokenizer=None, top_k=8, **kwargs) -> PatientTable:
+             tokenizer=None, top_k=8, encoder=None, **kwargs) -> PatientTable:
     "The IU cohort as a `PatientTable`: report `sections` as text, metadata as tabular, `target` ('abnormal', 'findings' or column(s))"
     df = iu_cohort(top_k)
     bad = [s for s in sections if s not in IU_SECTIONS]
     if bad: raise ValueError(f"unknown report section(s) {bad}: choose from {IU_SECTIONS}")
     if target == 'findings': target = df.attrs['findings']
-    specs = [text('report', list(sections), max_length=max_length, tokenizer=tokenizer),
+    specs = [text('report', list(sections), max_length=max_length, tokenizer=tokenizer, encoder=encoder),   # encoder='minilm': frozen, cached
              tabular('meta', list(tabular_cols))]
     return PatientTable(df, specs, TargetSpec(target), nan_labels=kwargs.pop('nan_labels', 'drop'), **kwargs)
