@@ -1,0 +1,91 @@
+#!/usr/bin/env python
+"""MDR-Dx's levers against late fusion on the phantom: k-fold on the same folds, AUROC at 0 / 50 / 80 % missing,
+paired by fold. Prints the mean AUROC per configuration and its paired difference from late fusion (95% t-interval).
+
+  .venv/bin/python benchmarks/levers.py                           # every configuration below, n=600, 5 folds, 10 epochs
+  .venv/bin/python benchmarks/levers.py --configs LF,gd+nodiff    # some of them
+  .venv/bin/python benchmarks/levers.py --summary results.csv     # the tables of an earlier run
+
+Each fit takes 1.5-2 minutes on one core of this machine; the full set takes about 1.5 hours (two processes with
+--configs split between them halve that). Results are written to benchmarks/results/levers.csv after every fit.
+"""
+import argparse, time, warnings
+from pathlib import Path
+import numpy as np, pandas as pd
+
+U9 = dict(masking=.9, masking_schedule='uniform')                 # masking rate per batch from U[0, 0.9]
+HEADS = dict(unimodal_heads=True)                                  # per-modality heads with their own losses
+GD = dict(unimodal_heads=True, fused_gate=True, detach_fused=True)  # ... and a gated fused path that does not train the encoders
+CONFIGS = {                                                        # name: (method, model options, learner options)
+    'LF': ('late', {}, {}),
+    'LF+U.9': ('late', {}, U9),
+    'base': ('mdrdx', {}, {}),
+    'uni+U.9+R8+K4': ('mdrdx', dict(HEADS, diff_repeats=8, impute_draws=4), U9),
+    'gate+U.9': ('mdrdx', dict(HEADS, fused_gate=True), U9),
+    'gate+det+U.9+R8+K4': ('mdrdx', dict(GD, diff_repeats=8, impute_draws=4), U9),
+    'gd+R8+K4': ('mdrdx', dict(GD, diff_repeats=8, impute_draws=4), {}),
+    'gd+nodiff': ('mdrdx', dict(GD, use_diffusion=False, lambda_diff=0.), {}),
+}
+
+def run(configs, n, k, epochs, seed, out):
+    warnings.simplefilter('ignore')
+    from sklearn.metrics import roc_auc_score
+    from mdrdx.core import seed_everything
+    from mdrdx.data.phantom import FINDINGS
+    from mdrdx.data.table import phantom_table, PatientTable, TargetSpec, text, kfold_splits, PatientDL, PatientDataset
+    from mdrdx.learner import mdrdx_learner
+    from mdrdx.baselines import LateFusion, baseline_learner
+    from mdrdx.evaluation import predict_with, drop_rate
+    t = phantom_table(n=n, seed=0)
+    specs = t.specs; specs[2] = text('report', 'report', encoder='minilm')
+    table = PatientTable(t.df, specs, TargetSpec(list(FINDINGS)), root=t.root)
+    folds = kfold_splits(table.ids, table.target.encode(table.df), k, seed)
+    enc, rows = dict(image='mobilenetv3_small_050'), []
+    for name in configs:
+        kind, mk, lk = CONFIGS[name]
+        for i, (tr, va) in enumerate(folds):
+            dls = table.dataloaders(bs=32, splits={'train': tr, 'valid': va}, seed=seed)
+            seed_everything(seed)
+            if kind == 'mdrdx': learn = mdrdx_learner(dls, seed=seed, encoder_kwargs=enc, **mk, **lk)
+            else: learn = baseline_learner(dls, LateFusion.from_dls(dls, encoder_kwargs=enc), seed=seed, **lk)
+            t0 = time.time()
+            with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, 3e-3)
+            fit_s = time.time() - t0
+            test_dl = PatientDL(PatientDataset(table, va, dls.train.dataset.norms), bs=64, shuffle=False, device=dls.device)
+            for rate in (0, .5, .8):
+                p, y, used = predict_with(learn, test_dl, drop_rate(rate, seed + 1) if rate else None)
+                p, y = p[used], y[used]
+                per = {f: roc_auc_score(y[:, j], p[:, j]) if 0 < y[:, j].sum() < len(y) else np.nan for j, f in enumerate(FINDINGS)}
+                rows.append(dict(config=name, fold=i, rate=rate, macro=np.nanmean(list(per.values())),
+                                 macro_nomass=np.nanmean([v for f, v in per.items() if f != 'mass']), fit_s=fit_s, **per))
+            print(f"{name} fold {i}: fit {fit_s:.0f}s, macro AUROC " + ', '.join(f"{r['rate']:.0%} {r['macro']:.3f}" for r in rows[-3:]), flush=True)
+            pd.DataFrame(rows).to_csv(out, index=False)
+    return pd.DataFrame(rows)
+
+def summary(d: pd.DataFrame, reference: str = 'LF'):
+    from scipy import stats
+    print(d.groupby(['config', 'rate'])[['macro', 'macro_nomass', 'mass', 'effusion', 'atrophy', 'inflammation', 'nodule']].mean().round(3).to_string())
+    if reference not in set(d.config): return
+    for col in ('macro', 'macro_nomass'):
+        w = d.pivot_table(index=['rate', 'fold'], columns='config', values=col)
+        rows = []
+        for c in w:
+            if c == reference: continue
+            for rate, g in (w[c] - w[reference]).groupby(level='rate'):
+                v = g.dropna().values
+                h = stats.t.ppf(.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)) if len(v) > 1 else np.nan
+                rows.append(dict(config=c, missing=f'{rate:.0%}', cell=f"{v.mean():+.3f} [{v.mean() - h:+.3f}, {v.mean() + h:+.3f}]"))
+        print(f"\n{col}: configuration minus {reference}, paired by fold (mean, 95% t-interval)")
+        print(pd.DataFrame(rows).pivot(index='config', columns='missing', values='cell').to_string())
+
+if __name__ == '__main__':
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--configs', default=','.join(CONFIGS)); ap.add_argument('--n', type=int, default=600)
+    ap.add_argument('--k', type=int, default=5); ap.add_argument('--epochs', type=int, default=10)
+    ap.add_argument('--seed', type=int, default=0); ap.add_argument('--out', default=None)
+    ap.add_argument('--summary', nargs='*', default=None, help='CSV(s) of earlier runs: print their tables only')
+    a = ap.parse_args()
+    if a.summary: summary(pd.concat([pd.read_csv(f) for f in a.summary]).drop_duplicates(['config', 'fold', 'rate']))
+    else:
+        out = Path(a.out or Path(__file__).parent / 'results' / 'levers.csv'); out.parent.mkdir(parents=True, exist_ok=True)
+        summary(run(a.configs.split(','), a.n, a.k, a.epochs, a.seed, out))
