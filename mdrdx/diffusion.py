@@ -15,11 +15,11 @@ import torch.nn.functional as F
 __all__ = ['make_schedulers', 'time_embedding', 'TransformerDenoiser', 'MLPDenoiser', 'LatentDiffusion']
 
 # %% ../nbs/05_diffusion.ipynb #3754f380
-def make_schedulers(T: int = 1000, beta_start: float = 1e-4, beta_end: float = .02):
-    "diffusers' DDPM scheduler (training) and a DDIM scheduler from the same config (inference); linear betas"
+def make_schedulers(T: int = 1000, beta_start: float = 1e-4, beta_end: float = .02, prediction: str = 'epsilon', clip: float | None = None):
+    "diffusers' DDPM scheduler (training) and a DDIM scheduler from the same config (inference); linear betas; `prediction`: what the denoiser predicts ('epsilon', 'sample' or 'v_prediction'); `clip`: bound on the predicted $z_0$ while sampling"
     from diffusers import DDPMScheduler, DDIMScheduler
     ddpm = DDPMScheduler(num_train_timesteps=T, beta_schedule='linear', beta_start=beta_start, beta_end=beta_end,
-                         prediction_type='epsilon', clip_sample=False)
+                         prediction_type=prediction, clip_sample=clip is not None, clip_sample_range=float(clip or 1.))
     return ddpm, DDIMScheduler.from_config(ddpm.config)
 
 # %% ../nbs/05_diffusion.ipynb #8c3c8df9
@@ -65,12 +65,12 @@ class MLPDenoiser(nn.Module):
 # %% ../nbs/05_diffusion.ipynb #6abba0f2
 class LatentDiffusion(nn.Module):
     "DDPM over modality latents [B, M, D] with present-modality conditioning and classifier-free guidance"
-    def __init__(self, n_mod, d, denoiser='mlp', p_uncond=.1, T=1000, **kwargs):
+    def __init__(self, n_mod, d, denoiser='mlp', p_uncond=.1, T=1000, prediction='epsilon', clip=None, **kwargs):
         super().__init__()
-        self.n_mod, self.d, self.p_uncond = n_mod, d, p_uncond
+        self.n_mod, self.d, self.p_uncond, self.prediction = n_mod, d, p_uncond, prediction
         self.net = (TransformerDenoiser if denoiser == 'transformer' else MLPDenoiser)(n_mod, d, **kwargs) \
             if isinstance(denoiser, str) else denoiser
-        self.ddpm, self.ddim = make_schedulers(T)
+        self.ddpm, self.ddim = make_schedulers(T, prediction=prediction, clip=clip)
 
     def loss(self, z0, present, generator=None, repeats: int = 1):
         "L_diff: noise-prediction MSE on present, non-condition modalities; condition = a random part of the present ones; `repeats` draws per patient"
@@ -89,7 +89,8 @@ class LatentDiffusion(nn.Module):
         t = torch.randint(0, self.ddpm.config.num_train_timesteps, (B,), device=dev, generator=g)
         eps = torch.randn(x0.shape, device=dev, generator=g)
         pred = self.net(self.ddpm.add_noise(x0, eps, t), t, x0, keep)
-        err = ((pred - eps) ** 2).mean(-1)
+        goal = {'epsilon': eps, 'sample': x0}.get(self.prediction) if self.prediction != 'v_prediction' else self.ddpm.get_velocity(x0, eps, t)
+        err = ((pred - goal) ** 2).mean(-1)
         return (err * target).sum() / target.sum().clamp(min=1)
 
     @torch.no_grad()

@@ -89,7 +89,7 @@ class MDRDx(Configurable, nn.Module):
                  use_prior=True, use_diffusion=True, impute_steps=10, guidance=1., lambda_rec=.1, lambda_cls=1.,
                  lambda_diff=1., denoiser='mlp', pixel_decoder=True, concat_path=True, encoder_kwargs=None, seed=0,
                  unimodal_heads=False, lambda_uni=1., impute_draws=1, train_impute_steps=None, diff_repeats=1,
-                 fused_gate=False, detach_fused=False):
+                 fused_gate=False, detach_fused=False, diff_standardize=False, diff_prediction='epsilon'):
         super().__init__()
         self.specs, self.names = list(specs), [s.name for s in specs]
         self.M, self.D, self.task, self.n_out = len(self.specs), d_model, task, n_out
@@ -98,7 +98,7 @@ class MDRDx(Configurable, nn.Module):
         self.latent_norm = nn.LayerNorm(d_model, elementwise_affine=False)
         n_f = len(findings) if findings is not None else n_out
         self.fusion = ClinicalAttentionFusion(self.names, d_model, n_findings=n_f, log_prior=log_prior, use_prior=use_prior)
-        self.diffusion = LatentDiffusion(self.M, d_model, denoiser=denoiser)
+        self.diffusion = LatentDiffusion(self.M, d_model, denoiser=denoiser, prediction=diff_prediction)
         self.head = nn.Linear(d_model, n_out)
         # the latents side by side, with flags for real and imputed ones, added to the attention's summary
         self.concat = nn.Sequential(nn.Linear(self.M * (d_model + 2), d_model), nn.GELU()) if concat_path else None
@@ -116,6 +116,10 @@ class MDRDx(Configurable, nn.Module):
         # the fused path's gradients out of the encoders, which then learn from their own heads only, as in late fusion
         self.gate = nn.Parameter(torch.zeros(1)) if (fused_gate and unimodal_heads) else None
         self.detach_fused = detach_fused
+        # diff_standardize: the diffusion works on latents standardised per modality and dimension with running statistics
+        # (as a latent diffusion model scales its codes); the latents share a large common part it would otherwise have to learn
+        self.diff_standardize = diff_standardize
+        if diff_standardize: self.register_buffer('lat_mean', torch.zeros(self.M, d_model)); self.register_buffer('lat_std', torch.ones(self.M, d_model))
         self.lambdas = dict(diff=lambda_diff, rec=lambda_rec, cls=lambda_cls, **(dict(uni=lambda_uni) if unimodal_heads else {}))
         self.seed = seed
 
@@ -143,6 +147,17 @@ class MDRDx(Configurable, nn.Module):
         if self.task == 'multiclass': return F.cross_entropy(logits, y.long().view(-1))
         return F.binary_cross_entropy_with_logits(logits, y.float().view_as(logits))
 
+    def _standardize(self, lat, presence, momentum: float = .1):
+        "With `diff_standardize`, `lat` in units of the running per-modality mean and sd (updated from the present rows in training)"
+        if not self.diff_standardize: return lat
+        if self.training:
+            with torch.no_grad():
+                for j in range(self.M):
+                    x = lat[presence[:, j], j]
+                    if len(x) > 1:
+                        self.lat_mean[j].lerp_(x.mean(0), momentum); self.lat_std[j].lerp_(x.std(0).clamp(min=1e-3), momentum)
+        return (lat - self.lat_mean) / self.lat_std
+
     def unimodal(self, lat, presence, y=None):
         "Per-modality logits [B, M, n_out], their mean over the present modalities, and (with `y`) their loss over the present pairs"
         per = torch.stack([self.uni[n](lat[:, j]) for j, n in enumerate(self.names)], 1)
@@ -168,15 +183,17 @@ class MDRDx(Configurable, nn.Module):
             lat, toks = lat.detach(), {n: (t.detach(), m) for n, (t, m) in toks.items()}
         # in eval mode every draw (diffusion-loss noise, imputation) comes from a generator seeded with `self.seed`
         g = None if self.training else torch.Generator(device=lat.device).manual_seed(self.seed)
-        losses = {'L_diff': self.diffusion.loss(lat.detach(), presence, generator=g, repeats=self.diff_repeats)}
+        zs = self._standardize(lat.detach(), presence)
+        losses = {'L_diff': self.diffusion.loss(zs, presence, generator=g, repeats=self.diff_repeats)}
         imputed = torch.zeros_like(presence)
         if self.use_diffusion and not presence.all():
             gi = None if self.training else torch.Generator(device=lat.device).manual_seed(self.seed)
             steps = self.train_impute_steps if self.training and self.train_impute_steps else self.impute_steps
             draws = 1 if self.training else self.impute_draws
-            z_imp = torch.stack([self.diffusion.impute(lat.detach(), presence, steps=steps, w=self.guidance, generator=gi,
+            z_imp = torch.stack([self.diffusion.impute(zs, presence, steps=steps, w=self.guidance, generator=gi,
                                                        shared_noise=not self.training)   # eval: a patient's imputation ignores its batch-mates
                                  for _ in range(draws)]).mean(0)                       # several draws: their mean
+            if self.diff_standardize: z_imp = z_imp * self.lat_std + self.lat_mean
             z_imp = self.latent_norm(z_imp)      # onto the latent space's scale: early on, samples can be far off it
             imputed = ~presence
             lat = torch.where(presence[..., None], lat, z_imp)
