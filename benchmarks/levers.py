@@ -16,6 +16,8 @@ import numpy as np, pandas as pd
 U9 = dict(masking=.9, masking_schedule='uniform')                 # masking rate per batch from U[0, 0.9]
 HEADS = dict(unimodal_heads=True)                                  # per-modality heads with their own losses
 GD = dict(unimodal_heads=True, fused_gate=True, detach_fused=True)  # ... and a gated fused path that does not train the encoders
+OBS = dict(GD, encode_observed=True)                               # ... and masking applied after the encoders (heads see every observed modality)
+S4 = dict(diff_prediction='sample', impute_draws=4)                # a z0-predicting denoiser, 4 imputation draws averaged
 CONFIGS = {                                                        # name: (method, model options, learner options)
     'LF': ('late', {}, {}),
     'LF+U.9': ('late', {}, U9),
@@ -25,6 +27,10 @@ CONFIGS = {                                                        # name: (meth
     'gate+det+U.9+R8+K4': ('mdrdx', dict(GD, diff_repeats=8, impute_draws=4), U9),
     'gd+R8+K4': ('mdrdx', dict(GD, diff_repeats=8, impute_draws=4), {}),
     'gd+nodiff': ('mdrdx', dict(GD, use_diffusion=False, lambda_diff=0.), {}),
+    'gd+S+K4': ('mdrdx', dict(GD, **S4), {}),
+    'obs+nodiff': ('mdrdx', dict(OBS, use_diffusion=False, lambda_diff=0.), {}),
+    'obs+S+K4': ('mdrdx', dict(OBS, **S4), {}),
+    'obs+U.9+S+K4': ('mdrdx', dict(OBS, **S4), U9),
 }
 
 def run(configs, n, k, epochs, seed, out):

@@ -52,7 +52,14 @@ class ModalityMasking(Callback):
         if schedule not in ('sample', 'epoch', 'uniform'): raise ValueError(f"schedule is 'sample', 'epoch' or 'uniform', not {schedule!r}")
         self.p, self.schedule, self.seed = p, schedule, seed
 
-    def before_fit(self): self.new_fit = True                    # fastai runs before_fit for `get_preds` too: start over when training does
+    def before_fit(self):
+        self.new_fit = True                                      # fastai runs before_fit for `get_preds` too: start over when training does
+        # a model with `encode_observed` applies the mask itself, after its encoders have seen every observed modality
+        model = getattr(getattr(self, 'learn', None), 'model', None)
+        self.in_model = bool(getattr(model, 'encode_observed', False))
+        if self.in_model: model.masker = self
+    def after_fit(self):
+        if getattr(self, 'in_model', False): self.learn.model.masker = None
 
     def before_train(self):
         if getattr(self, 'new_fit', True):
@@ -65,14 +72,13 @@ class ModalityMasking(Callback):
     def mask(self, presence: torch.Tensor) -> torch.Tensor:
         "A masked copy of `presence` [B, M]: each present modality dropped with prob. `p` (or, 'uniform', a rate drawn per batch from U[0, p]), at least one kept per row"
         p = float(torch.rand(1, generator=self.gen)) * self.p if self.schedule == 'uniform' else self.p
-        return drop_modalities(presence, p if self.active else 0., self.gen)
+        new = drop_modalities(presence, p if self.active else 0., self.gen)
+        self.n_before += int(presence.bool().sum()); self.n_after += int(new.sum())
+        return new
 
     def before_batch(self):
-        if not self.training or len(self.xb) < 2: return
-        pres = self.xb[1]
-        new = self.mask(pres)
-        self.n_before += int(pres.bool().sum()); self.n_after += int(new.sum())
-        self.learn.xb = (self.xb[0], new, *self.xb[2:])
+        if not self.training or len(self.xb) < 2 or getattr(self, 'in_model', False): return
+        self.learn.xb = (self.xb[0], self.mask(self.xb[1]), *self.xb[2:])
 
     def after_train(self):
         self.stats.append({'epoch': self.epoch, 'masking': self.active, 'present before': self.n_before,

@@ -89,7 +89,7 @@ class MDRDx(Configurable, nn.Module):
                  use_prior=True, use_diffusion=True, impute_steps=10, guidance=1., lambda_rec=.1, lambda_cls=1.,
                  lambda_diff=1., denoiser='mlp', pixel_decoder=True, concat_path=True, encoder_kwargs=None, seed=0,
                  unimodal_heads=False, lambda_uni=1., impute_draws=1, train_impute_steps=None, diff_repeats=1,
-                 fused_gate=False, detach_fused=False, diff_standardize=False, diff_prediction='epsilon'):
+                 fused_gate=False, detach_fused=False, diff_standardize=False, diff_prediction='epsilon', encode_observed=False):
         super().__init__()
         self.specs, self.names = list(specs), [s.name for s in specs]
         self.M, self.D, self.task, self.n_out = len(self.specs), d_model, task, n_out
@@ -121,6 +121,9 @@ class MDRDx(Configurable, nn.Module):
         self.diff_standardize = diff_standardize
         if diff_standardize: self.register_buffer('lat_mean', torch.zeros(self.M, d_model)); self.register_buffer('lat_std', torch.ones(self.M, d_model))
         self.lambdas = dict(diff=lambda_diff, rec=lambda_rec, cls=lambda_cls, **(dict(uni=lambda_uni) if unimodal_heads else {}))
+        # encode_observed: in training the encoders (their own heads, the diffusion, the decoders' targets) see every observed
+        # modality and only the fused path sees the masked set; `ModalityMasking` hands the model its mask as `masker`
+        self.encode_observed, self.masker = encode_observed, None
         self.seed = seed
 
     @property
@@ -177,14 +180,20 @@ class MDRDx(Configurable, nn.Module):
     def _forward(self, inputs, presence, y=None) -> MDRDxOutput:
         presence = presence.bool()
         check_some_present(presence.detach().cpu().numpy(), what='batch row')
-        toks, lat = self.encode(inputs, presence)
+        observed = presence
+        if self.training and self.masker is not None: presence = self.masker.mask(observed).to(observed.device)
+        toks, lat = self.encode(inputs, observed)
         lat_own = lat                                              # the encoders' latents, for the per-modality heads
+        if presence is not observed:                               # the fused path sees the masked set only
+            toks = {n: (toks[n][0], toks[n][1] & presence[:, j:j + 1]) for j, n in enumerate(self.names)}
+            lat = lat * presence[..., None]
         if self.detach_fused:
             lat, toks = lat.detach(), {n: (t.detach(), m) for n, (t, m) in toks.items()}
         # in eval mode every draw (diffusion-loss noise, imputation) comes from a generator seeded with `self.seed`
         g = None if self.training else torch.Generator(device=lat.device).manual_seed(self.seed)
-        zs = self._standardize(lat.detach(), presence)
-        losses = {'L_diff': self.diffusion.loss(zs, presence, generator=g, repeats=self.diff_repeats)}
+        zs = self._standardize(lat_own.detach(), observed)
+        losses = {'L_diff': self.diffusion.loss(zs, observed, generator=g, repeats=self.diff_repeats)}
+        zs = torch.where(presence[..., None], zs, 0.)
         imputed = torch.zeros_like(presence)
         if self.use_diffusion and not presence.all():
             gi = None if self.training else torch.Generator(device=lat.device).manual_seed(self.seed)
@@ -210,14 +219,16 @@ class MDRDx(Configurable, nn.Module):
         fo = fo._replace(z=z)
         logits = self.head(z)
         if self.uni is not None:
-            _, uni_mean, l_uni = self.unimodal(lat_own, presence, y)
+            _, uni_mean, l_uni = self.unimodal(lat_own, observed, y)       # each head learns from every observed modality
+            if presence is not observed: uni_mean = self.unimodal(lat_own, presence)[1]   # the prediction uses what the fused path sees
             logits = uni_mean + (self.gate * logits if self.gate is not None else logits)
             if l_uni is not None: losses['L_uni'] = l_uni
-        rec = [F.mse_loss(self.decoders[n](fo.z)[presence[:, j]], lat[presence[:, j], j].detach())
-               for j, n in enumerate(self.names) if presence[:, j].any()]
+        # the decoders reconstruct every observed modality from the fused latent (masked ones too, with encode_observed)
+        rec = [F.mse_loss(self.decoders[n](fo.z)[observed[:, j]], lat_own[observed[:, j], j].detach())
+               for j, n in enumerate(self.names) if observed[:, j].any()]
         for n, dec in self.pixel.items():
             j = self.names.index(n)
-            if presence[:, j].any(): rec.append(F.mse_loss(dec(fo.z[presence[:, j]]), inputs[n][presence[:, j]]))
+            if observed[:, j].any(): rec.append(F.mse_loss(dec(fo.z[observed[:, j]]), inputs[n][observed[:, j]]))
         losses['L_rec'] = torch.stack(rec).mean()
         if y is not None:
             losses['L_cls'] = self.loss_cls(logits, y)
