@@ -41,7 +41,7 @@ def run(configs, n, k, epochs, seed, out):
     from mdrdx.data.table import phantom_table, PatientTable, TargetSpec, text, kfold_splits, PatientDL, PatientDataset
     from mdrdx.learner import mdrdx_learner
     from mdrdx.baselines import LateFusion, baseline_learner
-    from mdrdx.evaluation import predict_with, drop_rate
+    from mdrdx.evaluation import predict_with, drop_rate, imputation_report
     t = phantom_table(n=n, seed=0)
     specs = t.specs; specs[2] = text('report', 'report', encoder='minilm')
     table = PatientTable(t.df, specs, TargetSpec(list(FINDINGS)), root=t.root)
@@ -58,12 +58,17 @@ def run(configs, n, k, epochs, seed, out):
             with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, 3e-3)
             fit_s = time.time() - t0
             test_dl = PatientDL(PatientDataset(table, va, dls.train.dataset.norms), bs=64, shuffle=False, device=dls.device)
+            imp = {}                                             # the imputer on held-out patients: skill against the mean latent
+            if kind == 'mdrdx' and mk.get('use_diffusion', True):
+                ir = imputation_report(learn, test_dl)
+                imp = {**{f'skill {m}': v for m, v in ir['skill'].items()}, **{f'cos {m}': v for m, v in ir['cosine imputed'].items()},
+                       'L_diff held out': float((ir['L_diff'] * ir['n']).sum() / ir['n'].sum())}
             for rate in (0, .5, .8):
                 p, y, used = predict_with(learn, test_dl, drop_rate(rate, seed + 1) if rate else None)
                 p, y = p[used], y[used]
                 per = {f: roc_auc_score(y[:, j], p[:, j]) if 0 < y[:, j].sum() < len(y) else np.nan for j, f in enumerate(FINDINGS)}
                 rows.append(dict(config=name, fold=i, rate=rate, macro=np.nanmean(list(per.values())),
-                                 macro_nomass=np.nanmean([v for f, v in per.items() if f != 'mass']), fit_s=fit_s, **per))
+                                 macro_nomass=np.nanmean([v for f, v in per.items() if f != 'mass']), fit_s=fit_s, **per, **imp))
             print(f"{name} fold {i}: fit {fit_s:.0f}s, macro AUROC " + ', '.join(f"{r['rate']:.0%} {r['macro']:.3f}" for r in rows[-3:]), flush=True)
             pd.DataFrame(rows).to_csv(out, index=False)
     return pd.DataFrame(rows)
@@ -71,6 +76,10 @@ def run(configs, n, k, epochs, seed, out):
 def summary(d: pd.DataFrame, reference: str = 'LF'):
     from scipy import stats
     print(d.groupby(['config', 'rate'])[['macro', 'macro_nomass', 'mass', 'effusion', 'atrophy', 'inflammation', 'nodule']].mean().round(3).to_string())
+    sk = [c for c in d.columns if c.startswith(('skill ', 'cos ')) or c == 'L_diff held out']
+    if sk and d[sk].notna().any().any():
+        print('\nthe imputer on held-out patients (mean over folds): skill = 1 - MSE(imputed) / MSE(mean latent), cosine with the real latent')
+        print(d[d.rate == 0].groupby('config')[sk].mean().dropna(how='all').round(3).to_string())
     if reference not in set(d.config): return
     for col in ('macro', 'macro_nomass'):
         w = d.pivot_table(index=['rate', 'fold'], columns='config', values=col)

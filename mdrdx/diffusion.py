@@ -12,7 +12,7 @@ from torch import nn
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['make_schedulers', 'time_embedding', 'TransformerDenoiser', 'MLPDenoiser', 'LatentDiffusion']
+__all__ = ['make_schedulers', 'time_embedding', 'TransformerDenoiser', 'MLPDenoiser', 'UNetDenoiser', 'LatentDiffusion']
 
 # %% ../nbs/05_diffusion.ipynb #3754f380
 def make_schedulers(T: int = 1000, beta_start: float = 1e-4, beta_end: float = .02, prediction: str = 'epsilon', clip: float | None = None):
@@ -62,14 +62,32 @@ class MLPDenoiser(nn.Module):
         x = torch.cat([zt.flatten(1), y.flatten(1), cmask.float(), time_embedding(t, self.width)], 1)
         return self.out(self.body(x)).view(-1, self.n_mod, self.d)
 
+class UNetDenoiser(nn.Module):
+    """eps_theta(z_t, t, y) as diffusers' `UNet1DModel` run along the latent dimensions, one channel per modality for the
+    noisy state, the condition and the condition flag; `t / T` enters through its Gaussian Fourier features"""
+    def __init__(self, n_mod, d, channels=(32, 32, 64), t_dim=16, T=1000):
+        super().__init__()
+        from diffusers import UNet1DModel
+        self.n_mod, self.d, self.T = n_mod, d, T
+        self.length = max(32, -(-d // 8) * 8)          # the U-Net halves the length three times: d padded with zeros to a multiple of 8
+        self.unet = UNet1DModel(sample_size=self.length, in_channels=3 * n_mod, out_channels=n_mod, extra_in_channels=t_dim,
+                                time_embedding_dim=t_dim, block_out_channels=tuple(channels))
+
+    def forward(self, zt, t, y, cmask):
+        y = torch.where(cmask[..., None], torch.nan_to_num(y), torch.zeros_like(zt))
+        x = torch.cat([zt, y, cmask[..., None].float().expand_as(zt)], 1)
+        x = F.pad(x, (0, self.length - self.d))
+        return self.unet(x, t.float() / self.T).sample[..., :self.d]
+
 # %% ../nbs/05_diffusion.ipynb #6abba0f2
 class LatentDiffusion(nn.Module):
     "DDPM over modality latents [B, M, D] with present-modality conditioning and classifier-free guidance"
     def __init__(self, n_mod, d, denoiser='mlp', p_uncond=.1, T=1000, prediction='epsilon', clip=None, **kwargs):
         super().__init__()
         self.n_mod, self.d, self.p_uncond, self.prediction = n_mod, d, p_uncond, prediction
-        self.net = (TransformerDenoiser if denoiser == 'transformer' else MLPDenoiser)(n_mod, d, **kwargs) \
-            if isinstance(denoiser, str) else denoiser
+        nets = dict(mlp=MLPDenoiser, transformer=TransformerDenoiser, unet=UNetDenoiser)
+        if isinstance(denoiser, str) and denoiser not in nets: raise ValueError(f"denoiser is one of {list(nets)} or a module, not {denoiser!r}")
+        self.net = nets[denoiser](n_mod, d, **(dict(T=T) if denoiser == 'unet' else {}), **kwargs) if isinstance(denoiser, str) else denoiser
         self.ddpm, self.ddim = make_schedulers(T, prediction=prediction, clip=clip)
 
     def loss(self, z0, present, generator=None, repeats: int = 1):
@@ -85,13 +103,17 @@ class LatentDiffusion(nn.Module):
             keep[full.nonzero().squeeze(1), r] = False
         keep &= ~(torch.rand(B, 1, device=dev, generator=g) < self.p_uncond)  # condition dropout (classifier-free)
         target = present & ~keep
+        return (self.error(z0, keep, generator=g) * target).sum() / target.sum().clamp(min=1)
+
+    def error(self, z0, keep, generator=None):
+        "[B, M]: the denoiser's squared error on its target (noise, $z_0$ or velocity) at a random $t$, given the latents where `keep`"
+        B, dev = len(z0), z0.device
         x0 = torch.nan_to_num(z0)
-        t = torch.randint(0, self.ddpm.config.num_train_timesteps, (B,), device=dev, generator=g)
-        eps = torch.randn(x0.shape, device=dev, generator=g)
+        t = torch.randint(0, self.ddpm.config.num_train_timesteps, (B,), device=dev, generator=generator)
+        eps = torch.randn(x0.shape, device=dev, generator=generator)
         pred = self.net(self.ddpm.add_noise(x0, eps, t), t, x0, keep)
         goal = {'epsilon': eps, 'sample': x0}.get(self.prediction) if self.prediction != 'v_prediction' else self.ddpm.get_velocity(x0, eps, t)
-        err = ((pred - goal) ** 2).mean(-1)
-        return (err * target).sum() / target.sum().clamp(min=1)
+        return ((pred - goal) ** 2).mean(-1)
 
     @torch.no_grad()
     def sample(self, y, cmask, steps: int = 25, w: float = 1., eta: float = 1., generator=None, shared_noise: bool = False):

@@ -19,8 +19,8 @@ from .learner import drop_modalities, macro_auroc, specificity_score, multiclass
 
 # %% auto #0
 __all__ = ['score', 'auroc', 'bootstrap_ci', 'PresenceEdit', 'predict_with', 'drop_rate', 'without', 'robustness_sweep',
-           'plot_robustness', 'cross_validate', 't_interval', 'summarize', 'subgroup_report', 'calibration',
-           'plot_reliability']
+           'plot_robustness', 'cross_validate', 't_interval', 'summarize', 'imputation_report', 'subgroup_report',
+           'calibration', 'plot_reliability']
 
 # %% ../nbs/09_evaluation.ipynb #dcaba597
 def score(probs, y, task: str = 'multilabel', thresh: float = .5) -> dict:
@@ -174,6 +174,45 @@ def summarize(scores: pd.DataFrame, level: float = .95) -> pd.DataFrame:
         m, lo, hi = t_interval(v, level)
         return pd.Series(dict(mean=m, lo=lo, hi=hi, folds=int(v.notna().sum())))
     return scores.groupby(['method', 'metric']).value.apply(ci).unstack()
+
+# %% ../nbs/09_evaluation.ipynb #d063e3ab
+@torch.no_grad()
+def imputation_report(learn: Learner, dl=None, n_t: int = 4) -> pd.DataFrame:
+    "Per modality, on the patients of `dl` (default: validation) who have it and another: L_diff, and imputed vs mean latent (MSE, cosine, skill)"
+    model = learn.model
+    if not hasattr(model, 'impute_latents'): raise TypeError(f"imputation_report needs an MDR-Dx model, not {type(model).__name__}")
+    was_training = model.training; model.eval()
+    try:
+        def latents(d):
+            for b in d:
+                pres = b[1].bool()
+                yield pres, model.encode(b[0], pres)[1]
+        M, D = model.M, model.D
+        s, n = torch.zeros(M, D), torch.zeros(M)                       # the training patients' mean latents
+        for pres, lat in latents(learn.dls.train):
+            s += (lat * pres[..., None]).sum(0).cpu(); n += pres.sum(0).cpu()
+        mean = s / n.clamp(min=1)[:, None]
+        acc = {k: torch.zeros(M) for k in ('n', 'L_diff', 'mse_imp', 'mse_mean', 'cos_imp', 'cos_mean')}
+        g = torch.Generator().manual_seed(model.seed)
+        for pres, lat in latents(dl if dl is not None else learn.dls.valid):
+            lat = lat.cpu(); pres = pres.cpu()
+            zs = model._standardize(lat, pres) if model.diff_standardize else lat
+            for j in range(M):
+                rows = pres[:, j] & (pres.sum(1) > 1)
+                if not rows.any(): continue
+                cond = pres[rows].clone(); cond[:, j] = False
+                real, imp = lat[rows, j], model.impute_latents(lat[rows], cond)[:, j]
+                acc['n'][j] += len(real)
+                acc['L_diff'][j] += sum(model.diffusion.error(zs[rows], cond, generator=g)[:, j].sum() for _ in range(n_t)) / n_t
+                for k, ref in (('imp', imp), ('mean', mean[j].expand_as(real))):
+                    acc[f'mse_{k}'][j] += ((ref - real) ** 2).mean(-1).sum()
+                    acc[f'cos_{k}'][j] += torch.nn.functional.cosine_similarity(ref, real, -1).sum()
+    finally: model.train(was_training)
+    r = pd.DataFrame({k: (v / acc['n'].clamp(min=1)).numpy() if k != 'n' else v.numpy() for k, v in acc.items()}, index=model.names)
+    r = r.rename(columns={'mse_imp': 'MSE imputed', 'mse_mean': 'MSE mean latent', 'cos_imp': 'cosine imputed', 'cos_mean': 'cosine mean latent'})
+    r['skill'] = 1 - r['MSE imputed'] / r['MSE mean latent']
+    r['n'] = r['n'].astype(int)
+    return r.where(r['n'] > 0)
 
 # %% ../nbs/09_evaluation.ipynb #e9d14b39
 def subgroup_report(probs, y, groups, task: str = 'multilabel', min_n: int = 10) -> pd.DataFrame:

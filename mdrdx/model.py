@@ -161,6 +161,24 @@ class MDRDx(Configurable, nn.Module):
                         self.lat_mean[j].lerp_(x.mean(0), momentum); self.lat_std[j].lerp_(x.std(0).clamp(min=1e-3), momentum)
         return (lat - self.lat_mean) / self.lat_std
 
+    def _impute(self, zs, presence):
+        "Latents of every modality drawn given the present ones in `zs` (standardised if `diff_standardize`), on the latent space's scale"
+        gi = None if self.training else torch.Generator(device=zs.device).manual_seed(self.seed)
+        steps = self.train_impute_steps if self.training and self.train_impute_steps else self.impute_steps
+        draws = 1 if self.training else self.impute_draws
+        z_imp = torch.stack([self.diffusion.impute(zs, presence, steps=steps, w=self.guidance, generator=gi,
+                                                   shared_noise=not self.training)   # eval: a patient's imputation ignores its batch-mates
+                             for _ in range(draws)]).mean(0)                       # several draws: their mean
+        if self.diff_standardize: z_imp = z_imp * self.lat_std + self.lat_mean
+        return self.latent_norm(z_imp)           # onto the latent space's scale: early on, samples can be far off it
+
+    @torch.no_grad()
+    def impute_latents(self, lat, presence) -> torch.Tensor:
+        "`lat` [B, M, D] (from `encode`) with the latents of the modalities absent from `presence` imputed as in evaluation"
+        presence = presence.bool()
+        zs = torch.where(presence[..., None], self._standardize(lat, presence), 0.) if self.diff_standardize else lat * presence[..., None]
+        return torch.where(presence[..., None], lat, self._impute(zs, presence))
+
     def unimodal(self, lat, presence, y=None):
         "Per-modality logits [B, M, n_out], their mean over the present modalities, and (with `y`) their loss over the present pairs"
         per = torch.stack([self.uni[n](lat[:, j]) for j, n in enumerate(self.names)], 1)
@@ -196,16 +214,8 @@ class MDRDx(Configurable, nn.Module):
         zs = torch.where(presence[..., None], zs, 0.)
         imputed = torch.zeros_like(presence)
         if self.use_diffusion and not presence.all():
-            gi = None if self.training else torch.Generator(device=lat.device).manual_seed(self.seed)
-            steps = self.train_impute_steps if self.training and self.train_impute_steps else self.impute_steps
-            draws = 1 if self.training else self.impute_draws
-            z_imp = torch.stack([self.diffusion.impute(zs, presence, steps=steps, w=self.guidance, generator=gi,
-                                                       shared_noise=not self.training)   # eval: a patient's imputation ignores its batch-mates
-                                 for _ in range(draws)]).mean(0)                       # several draws: their mean
-            if self.diff_standardize: z_imp = z_imp * self.lat_std + self.lat_mean
-            z_imp = self.latent_norm(z_imp)      # onto the latent space's scale: early on, samples can be far off it
             imputed = ~presence
-            lat = torch.where(presence[..., None], lat, z_imp)
+            lat = torch.where(presence[..., None], lat, self._impute(zs, presence))
             for j, n in enumerate(self.names):                     # an imputed modality is one token: its latent
                 t, m = toks[n]
                 t = torch.cat([t, lat[:, j:j + 1]], 1); m = torch.cat([m, imputed[:, j:j + 1]], 1)
