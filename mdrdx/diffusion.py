@@ -136,6 +136,19 @@ class LatentDiffusion(nn.Module):
             z = sched.step(e, t, z, eta=eta, variance_noise=noise() if eta > 0 else None).prev_sample
         return z
 
+    @torch.no_grad()
+    def posterior_mean(self, y, cmask, n: int = 8, generator=None, shared_noise: bool = False):
+        """$E[z_0 \mid y]$ in one step: a $z_0$-predicting denoiser's estimate at $t = T-1$ from pure noise, where the
+        noisy state carries no information, averaged over `n` noise draws; absent modalities filled, present ones kept"""
+        if self.prediction != 'sample': raise ValueError(f"the one-step posterior mean needs prediction='sample', not {self.prediction!r}")
+        B, dev = len(y), y.device
+        y = torch.nan_to_num(y)
+        tt = torch.full((B,), self.ddpm.config.num_train_timesteps - 1, device=dev, dtype=torch.long)
+        noise = lambda: (torch.randn(1, self.n_mod, self.d, generator=generator, device=dev).expand(B, -1, -1) if shared_noise
+                         else torch.randn(B, self.n_mod, self.d, generator=generator, device=dev))
+        m = torch.stack([self.net(noise(), tt, y, cmask) for _ in range(n)]).mean(0)
+        return torch.where(cmask[..., None], y, m)
+
     def impute(self, z0, present, n: int = 1, **kwargs):
         "Fill the latents of absent modalities ([B, M, D], NaN or anything where not `present`); `n` > 1: a stack of n imputations"
         outs = []

@@ -89,7 +89,8 @@ class MDRDx(Configurable, nn.Module):
                  use_prior=True, use_diffusion=True, impute_steps=10, guidance=1., lambda_rec=.1, lambda_cls=1.,
                  lambda_diff=1., denoiser='mlp', pixel_decoder=True, concat_path=True, encoder_kwargs=None, seed=0,
                  unimodal_heads=False, lambda_uni=1., impute_draws=1, train_impute_steps=None, diff_repeats=1,
-                 fused_gate=False, detach_fused=False, diff_standardize=False, diff_prediction='epsilon', encode_observed=False):
+                 fused_gate=False, detach_fused=False, diff_standardize=False, diff_prediction='epsilon', encode_observed=False,
+                 impute_mode='sample'):
         super().__init__()
         self.specs, self.names = list(specs), [s.name for s in specs]
         self.M, self.D, self.task, self.n_out = len(self.specs), d_model, task, n_out
@@ -124,6 +125,10 @@ class MDRDx(Configurable, nn.Module):
         # encode_observed: in training the encoders (their own heads, the diffusion, the decoders' targets) see every observed
         # modality and only the fused path sees the masked set; `ModalityMasking` hands the model its mask as `masker`
         self.encode_observed, self.masker = encode_observed, None
+        # impute_mode='mean': the one-step posterior mean of a z0-predicting denoiser instead of DDIM samples
+        if impute_mode not in ('sample', 'mean'): raise ValueError(f"impute_mode is 'sample' or 'mean', not {impute_mode!r}")
+        if impute_mode == 'mean' and diff_prediction != 'sample': raise ValueError("impute_mode='mean' needs diff_prediction='sample'")
+        self.impute_mode = impute_mode
         self.seed = seed
 
     @property
@@ -166,6 +171,9 @@ class MDRDx(Configurable, nn.Module):
         gi = None if self.training else torch.Generator(device=zs.device).manual_seed(self.seed)
         steps = self.train_impute_steps if self.training and self.train_impute_steps else self.impute_steps
         draws = 1 if self.training else self.impute_draws
+        if getattr(self, 'impute_mode', 'sample') == 'mean':      # E[z_0 | y]: kept as it is (a mean is not on the latents' sphere)
+            z_imp = self.diffusion.posterior_mean(zs, presence, n=max(draws, 4), generator=gi, shared_noise=not self.training)
+            return z_imp * self.lat_std + self.lat_mean if self.diff_standardize else z_imp
         z_imp = torch.stack([self.diffusion.impute(zs, presence, steps=steps, w=self.guidance, generator=gi,
                                                    shared_noise=not self.training)   # eval: a patient's imputation ignores its batch-mates
                              for _ in range(draws)]).mean(0)                       # several draws: their mean
