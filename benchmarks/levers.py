@@ -14,15 +14,20 @@ import argparse, time, warnings
 from pathlib import Path
 import numpy as np, pandas as pd
 
+# every configuration is spelled out from the model's first defaults (OLD), so that the names keep their meaning when
+# the defaults change; 'default' is the model as `mdrdx_learner` builds it today (= gd+S+K4)
+OLD = dict(unimodal_heads=False, fused_gate=False, detach_fused=False, diff_prediction='epsilon', impute_draws=1)
 U9 = dict(masking=.9, masking_schedule='uniform')                 # masking rate per batch from U[0, 0.9]
-HEADS = dict(unimodal_heads=True)                                  # per-modality heads with their own losses
-GD = dict(unimodal_heads=True, fused_gate=True, detach_fused=True)  # ... and a gated fused path that does not train the encoders
+HEADS = dict(OLD, unimodal_heads=True)                                  # per-modality heads with their own losses
+GD = dict(OLD, unimodal_heads=True, fused_gate=True, detach_fused=True)  # ... and a gated fused path that does not train the encoders
 OBS = dict(GD, encode_observed=True)                               # ... and masking applied after the encoders (heads see every observed modality)
 S4 = dict(diff_prediction='sample', impute_draws=4)                # a z0-predicting denoiser, 4 imputation draws averaged
+RF = dict(refit_denoiser=300)                                      # `DenoiserRefit`: 300 steps of the denoiser alone after every epoch
 CONFIGS = {                                                        # name: (method, model options, learner options)
     'LF': ('late', {}, {}),
     'LF+U.9': ('late', {}, U9),
-    'base': ('mdrdx', {}, {}),
+    'base': ('mdrdx', OLD, {}),                                   # the model's first defaults
+    'default': ('mdrdx', {}, {}),
     'uni+U.9+R8+K4': ('mdrdx', dict(HEADS, diff_repeats=8, impute_draws=4), U9),
     'gate+U.9': ('mdrdx', dict(HEADS, fused_gate=True), U9),
     'gate+det+U.9+R8+K4': ('mdrdx', dict(GD, diff_repeats=8, impute_draws=4), U9),
@@ -30,6 +35,8 @@ CONFIGS = {                                                        # name: (meth
     'gd+nodiff': ('mdrdx', dict(GD, use_diffusion=False, lambda_diff=0.), {}),
     'gd+S+K4': ('mdrdx', dict(GD, **S4), {}),
     'gd+S+mean': ('mdrdx', dict(GD, diff_prediction='sample', impute_mode='mean'), {}),   # the one-step posterior mean
+    'gd+S+K4+RF': ('mdrdx', dict(GD, **S4), RF),                  # ... with a second stage for the denoiser after every epoch
+    'gd+S+mean+RF': ('mdrdx', dict(GD, diff_prediction='sample', impute_mode='mean'), RF),
     'obs+nodiff': ('mdrdx', dict(OBS, use_diffusion=False, lambda_diff=0.), {}),
     'obs+S+K4': ('mdrdx', dict(OBS, **S4), {}),
     'obs+U.9+S+K4': ('mdrdx', dict(OBS, **S4), U9),

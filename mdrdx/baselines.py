@@ -293,7 +293,13 @@ def mdrdx_ablations() -> dict:
             'no masking': ({}, dict(masking=0.)),
             'no prior': (dict(use_prior=False), {}),
             'no diffusion': (dict(use_diffusion=False, lambda_diff=0.), {}),
-            'no reconstruction': (dict(lambda_rec=0.), {})}
+            'no reconstruction': (dict(lambda_rec=0.), {}),
+            'no per-modality heads': (dict(unimodal_heads=False, fused_gate=False, detach_fused=False), {}),  # the jointly trained fusion
+            'no gate': (dict(fused_gate=False), {}),
+            'fused path trains the encoders': (dict(detach_fused=False), {}),
+            'noise-predicting denoiser': (dict(diff_prediction='epsilon'), {}),
+            'one imputation draw': (dict(impute_draws=1), {}),
+            'masking rate U[0, 0.9]': ({}, dict(masking=.9, masking_schedule='uniform'))}
 
 def ablation_learner(dls, name: str, **kwargs) -> Learner:
     "`mdrdx_learner` for the ablation `name` of `mdrdx_ablations()`; `kwargs` are options shared by every run"

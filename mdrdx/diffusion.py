@@ -115,10 +115,14 @@ class LatentDiffusion(nn.Module):
         goal = {'epsilon': eps, 'sample': x0}.get(self.prediction) if self.prediction != 'v_prediction' else self.ddpm.get_velocity(x0, eps, t)
         return ((pred - goal) ** 2).mean(-1)
 
-    @torch.no_grad()
-    def sample(self, y, cmask, steps: int = 25, w: float = 1., eta: float = 1., generator=None, shared_noise: bool = False):
+    def sample(self, y, cmask, steps: int = 25, w: float = 1., eta: float = 1., generator=None, shared_noise: bool = False,
+               grad: bool = False):
         """z_0 [B, M, D] from DDIM (`steps` steps, noise `eta`) with guidance `w`, given condition latents `y` where `cmask`;
-        `shared_noise`: every row gets the same noise draws, so a row's sample does not depend on the rest of the batch"""
+        `shared_noise`: every row gets the same noise draws, so a row's sample does not depend on the rest of the batch;
+        `grad`: differentiable in `y` (where grad is enabled), for explanations that follow the imputation"""
+        with torch.set_grad_enabled(grad and torch.is_grad_enabled()): return self._sample(y, cmask, steps, w, eta, generator, shared_noise)
+
+    def _sample(self, y, cmask, steps, w, eta, generator, shared_noise):
         from diffusers import DDIMScheduler
         sched = DDIMScheduler.from_config(self.ddim.config)
         sched.set_timesteps(steps)
@@ -136,10 +140,12 @@ class LatentDiffusion(nn.Module):
             z = sched.step(e, t, z, eta=eta, variance_noise=noise() if eta > 0 else None).prev_sample
         return z
 
-    @torch.no_grad()
-    def posterior_mean(self, y, cmask, n: int = 8, generator=None, shared_noise: bool = False):
+    def posterior_mean(self, y, cmask, n: int = 8, generator=None, shared_noise: bool = False, grad: bool = False):
         """$E[z_0 \mid y]$ in one step: a $z_0$-predicting denoiser's estimate at $t = T-1$ from pure noise, where the
         noisy state carries no information, averaged over `n` noise draws; absent modalities filled, present ones kept"""
+        with torch.set_grad_enabled(grad and torch.is_grad_enabled()): return self._posterior_mean(y, cmask, n, generator, shared_noise)
+
+    def _posterior_mean(self, y, cmask, n, generator, shared_noise):
         if self.prediction != 'sample': raise ValueError(f"the one-step posterior mean needs prediction='sample', not {self.prediction!r}")
         B, dev = len(y), y.device
         y = torch.nan_to_num(y)

@@ -17,7 +17,7 @@ from .model import MDRDx, batch_rows          # first: mdrdx.core silences a dep
 from .core import DataLossWarning
 from .data.table import (ModalitySpec, TargetSpec, TabularNorm, PatientTable, PatientDataset, PatientDL, _EmptyPatients,
                               read_table)
-from fastcore.basics import patch
+from fastcore.basics import patch, store_attr
 from fastcore.meta import delegates
 from fastai.callback.core import Callback, CancelBatchException
 from fastai.learner import Learner, Metric
@@ -29,8 +29,8 @@ from sklearn import metrics as skm
 
 # %% auto #0
 __all__ = ['FORMAT', 'drop_modalities', 'ModalityMasking', 'SkipEmptyRows', 'TargetToModel', 'MDRDxCallback', 'LossTerm',
-           'macro_auroc', 'specificity_score', 'multiclass_auroc', 'multiclass_specificity', 'mdrdx_metrics',
-           'mdrdx_learner', 'Predictions', 'no_metrics', 'patients_dl', 'from_pretrained']
+           'DenoiserRefit', 'macro_auroc', 'specificity_score', 'multiclass_auroc', 'multiclass_specificity',
+           'mdrdx_metrics', 'mdrdx_learner', 'Predictions', 'no_metrics', 'patients_dl', 'from_pretrained']
 
 # %% ../nbs/07_learner.ipynb #b0a3912c
 def drop_modalities(presence: torch.Tensor, p: float, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -181,6 +181,31 @@ class LossTerm(Metric):
     @property
     def name(self): return self.term
 
+# %% ../nbs/07_learner.ipynb #189ed22a
+class DenoiserRefit(Callback):
+    "After each training epoch, fit the model's denoiser alone for `steps` steps on the latents that epoch recorded"
+    order = 5
+    def __init__(self, steps: int = 300, lr: float = 2e-3, bs: int = 128, seed: int = 0): store_attr()
+    def before_train(self): self.model.latent_log = []
+    def after_fit(self): self.model.latent_log = None
+    def after_train(self):
+        log, self.model.latent_log = self.model.latent_log, None
+        if not log or not self.steps: return
+        lat, pres = torch.cat([l for l, _ in log]), torch.cat([p for _, p in log])
+        keep = pres.any(1)
+        lat, pres = lat[keep], pres[keep]
+        den = self.model.diffusion
+        opt = torch.optim.AdamW(den.parameters(), lr=self.lr)
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, self.lr, total_steps=self.steps)
+        g = torch.Generator(device=lat.device).manual_seed(self.seed + self.epoch)
+        self.losses = []
+        with torch.enable_grad():
+            for _ in range(self.steps):
+                b = torch.randint(0, len(lat), (min(self.bs, len(lat)),), generator=g, device=lat.device)
+                loss = den.loss(lat[b], pres[b], generator=g)
+                opt.zero_grad(); loss.backward(); opt.step(); sched.step()
+                self.losses.append(loss.item())
+
 # %% ../nbs/07_learner.ipynb #918b9ae1
 def macro_auroc(y_true, y_score) -> float:
     "AUROC averaged over the labels (columns) whose validation targets hold both classes"
@@ -224,8 +249,8 @@ def mdrdx_metrics(task: str, thresh: float = .5) -> list:
 @delegates(MDRDx.__init__, but=['specs', 'n_features', 'n_out', 'task', 'findings', 'log_prior'])
 def mdrdx_learner(dls, model=None, masking: float = .5, masking_schedule: str = 'sample', metrics=None,
                   loss_func=None, opt_func=Adam, lr: float = 1e-3, cbs=None, seed: int | None = None,
-                  graph='auto', loss_terms=None, **kwargs) -> Learner:
-    "A fastai `Learner` training MDR-Dx (or `model`) on a `PatientTable`'s `dls`, with modality masking (`masking`=0 turns it off)"
+                  graph='auto', loss_terms=None, refit_denoiser: int = 0, **kwargs) -> Learner:
+    "A fastai `Learner` training MDR-Dx (or `model`) on a `PatientTable`'s `dls`, with modality masking (`masking`=0 turns it off) and `refit_denoiser` steps of `DenoiserRefit` per epoch"
     from mdrdx.core import seed_everything
     if seed is not None:
         seed_everything(seed)
@@ -237,6 +262,7 @@ def mdrdx_learner(dls, model=None, masking: float = .5, masking_schedule: str = 
     if loss_terms is None: loss_terms = tuple(f'L_{k}' for k in getattr(model, 'lambdas', {}) if k != 'cls')
     if metrics is None: metrics = mdrdx_metrics(task) + [LossTerm(t) for t in loss_terms]
     cbs = ([MDRDxCallback(), SkipEmptyRows(), TargetToModel()] + ([ModalityMasking(masking, masking_schedule, seed=seed)] if masking else [])
+           + ([DenoiserRefit(refit_denoiser, seed=seed or 0)] if refit_denoiser and getattr(model, 'diffusion', None) is not None else [])
            + list(cbs or []))
     return Learner(dls, model, loss_func=loss_func, opt_func=opt_func, lr=lr, metrics=metrics, cbs=cbs)
 

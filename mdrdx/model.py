@@ -88,8 +88,8 @@ class MDRDx(Configurable, nn.Module):
     def __init__(self, specs, n_features: dict, n_out: int, task='multilabel', findings=None, d_model=64, log_prior=None,
                  use_prior=True, use_diffusion=True, impute_steps=10, guidance=1., lambda_rec=.1, lambda_cls=1.,
                  lambda_diff=1., denoiser='mlp', pixel_decoder=True, concat_path=True, encoder_kwargs=None, seed=0,
-                 unimodal_heads=False, lambda_uni=1., impute_draws=1, train_impute_steps=None, diff_repeats=1,
-                 fused_gate=False, detach_fused=False, diff_standardize=False, diff_prediction='epsilon', encode_observed=False,
+                 unimodal_heads=True, lambda_uni=1., impute_draws=4, train_impute_steps=None, diff_repeats=1,
+                 fused_gate=True, detach_fused=True, diff_standardize=False, diff_prediction='sample', encode_observed=False,
                  impute_mode='sample'):
         super().__init__()
         self.specs, self.names = list(specs), [s.name for s in specs]
@@ -116,7 +116,7 @@ class MDRDx(Configurable, nn.Module):
         # with the per-modality heads: the fused head's share starts at 0 (late fusion) and is learned; detach_fused keeps
         # the fused path's gradients out of the encoders, which then learn from their own heads only, as in late fusion
         self.gate = nn.Parameter(torch.zeros(1)) if (fused_gate and unimodal_heads) else None
-        self.detach_fused = detach_fused
+        self.detach_fused = detach_fused and unimodal_heads     # without their own heads the encoders must learn from the fused path
         # diff_standardize: the diffusion works on latents standardised per modality and dimension with running statistics
         # (as a latent diffusion model scales its codes); the latents share a large common part it would otherwise have to learn
         self.diff_standardize = diff_standardize
@@ -129,7 +129,7 @@ class MDRDx(Configurable, nn.Module):
         if impute_mode not in ('sample', 'mean'): raise ValueError(f"impute_mode is 'sample' or 'mean', not {impute_mode!r}")
         if impute_mode == 'mean' and diff_prediction != 'sample': raise ValueError("impute_mode='mean' needs diff_prediction='sample'")
         self.impute_mode = impute_mode
-        self.seed = seed
+        self.seed, self.latent_log = seed, None     # latent_log: a list to which training batches add their latents (`DenoiserRefit`)
 
     @property
     def needs_target(self) -> bool: return self.uni is not None      # the per-modality heads' losses need the target
@@ -172,10 +172,12 @@ class MDRDx(Configurable, nn.Module):
         steps = self.train_impute_steps if self.training and self.train_impute_steps else self.impute_steps
         draws = 1 if self.training else self.impute_draws
         if getattr(self, 'impute_mode', 'sample') == 'mean':      # E[z_0 | y]: kept as it is (a mean is not on the latents' sphere)
-            z_imp = self.diffusion.posterior_mean(zs, presence, n=max(draws, 4), generator=gi, shared_noise=not self.training)
+            z_imp = self.diffusion.posterior_mean(zs, presence, n=max(draws, 4), generator=gi, shared_noise=not self.training,
+                                                  grad=not self.training)
             return z_imp * self.lat_std + self.lat_mean if self.diff_standardize else z_imp
         z_imp = torch.stack([self.diffusion.impute(zs, presence, steps=steps, w=self.guidance, generator=gi,
-                                                   shared_noise=not self.training)   # eval: a patient's imputation ignores its batch-mates
+                                                   shared_noise=not self.training,   # eval: a patient's imputation ignores its batch-mates
+                                                   grad=not self.training)           # ... and is differentiable: explanations follow it
                              for _ in range(draws)]).mean(0)                       # several draws: their mean
         if self.diff_standardize: z_imp = z_imp * self.lat_std + self.lat_mean
         return self.latent_norm(z_imp)           # onto the latent space's scale: early on, samples can be far off it
@@ -213,12 +215,14 @@ class MDRDx(Configurable, nn.Module):
         if presence is not observed:                               # the fused path sees the masked set only
             toks = {n: (toks[n][0], toks[n][1] & presence[:, j:j + 1]) for j, n in enumerate(self.names)}
             lat = lat * presence[..., None]
-        if self.detach_fused:
+        if self.detach_fused and self.training:                    # a training device: explanations still see every gradient
             lat, toks = lat.detach(), {n: (t.detach(), m) for n, (t, m) in toks.items()}
         # in eval mode every draw (diffusion-loss noise, imputation) comes from a generator seeded with `self.seed`
         g = None if self.training else torch.Generator(device=lat.device).manual_seed(self.seed)
         zs = self._standardize(lat_own.detach(), observed)
+        if self.training and getattr(self, 'latent_log', None) is not None: self.latent_log.append((zs.detach(), observed))  # for `DenoiserRefit`
         losses = {'L_diff': self.diffusion.loss(zs, observed, generator=g, repeats=self.diff_repeats)}
+        if not self.training: zs = self._standardize(lat_own, observed)   # evaluation: gradients reach the present latents through the imputation
         zs = torch.where(presence[..., None], zs, 0.)
         imputed = torch.zeros_like(presence)
         if self.use_diffusion and not presence.all():

@@ -161,7 +161,11 @@ def _fuse(model, z, present, as_imputed=False):
         real, imp = (torch.zeros_like(present), present) if as_imputed else (present, torch.zeros_like(present))
         side = torch.cat([z, real[..., None].float(), imp[..., None].float()], -1).flatten(1)
         h = model.z_norm(h + model.concat(side))
-    return fo, model.head(h)
+    logits = model.head(h)
+    if getattr(model, 'uni', None) is not None:       # per-modality heads: their mean over the real latents, plus the gated fused head
+        mean = model.unimodal(z, torch.zeros_like(present) if as_imputed else present)[1]
+        logits = mean + (model.gate * logits if getattr(model, 'gate', None) is not None else logits)
+    return fo, logits
 
 @torch.no_grad()
 def classify_latents(model, z, present=None, as_imputed: bool = False) -> torch.Tensor:
