@@ -35,7 +35,9 @@ setuptools.setup(
                  'Topic :: Scientific/Engineering :: Medical Science Apps.']
                 + ['Programming Language :: Python :: ' + v for v in py_versions[py_versions.index(min_python):]],
     url=cfg['git_url'],
-    packages=setuptools.find_packages(include=[lib_path, lib_path + '.*']),
+    # namespace packages: the data folders mdrdx/assets/graphs and mdrdx/assets/templates have no __init__.py and
+    # ship as packages of their own (setuptools stops shipping data folders that are not listed)
+    packages=setuptools.find_namespace_packages(include=[lib_path, lib_path + '.*'], exclude=['*.__pycache__']),
     include_package_data=True,
     install_requires=requirements,
     extras_require={'dev': dev_requirements, 'data': shlex.split(cfg.get('data_requirements', '')),

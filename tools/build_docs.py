@@ -100,6 +100,32 @@ def write_readme(proc):
         (ROOT / name).parent.mkdir(exist_ok=True); (ROOT / name).write_bytes(data)
 
 
+MATHJAX_MARK = '@MDRDX_MATHJAX@'          # replaced in each page by the relative path of the site's own MathJax copy
+MATHJAX_CONFIG = 'TeX-AMS-MML_HTMLorMML-full,Safe'
+# the package ships the STIX web fonts only (no TeX fonts, no image fonts): HTML-CSS output is told so
+MATHJAX_FONTS = ('<script type="text/x-mathjax-config">MathJax.Hub.Config({"HTML-CSS": {availableFonts: [], '
+                 'preferredFont: null, webFont: "STIX-Web", imageFont: null}});</script>\n')
+MERMAID = re.compile(r'<script type="module">(?:(?!</script>).)*?mermaid.*?</script>', re.S)
+
+
+def offline_assets(site):
+    """Make every page work without a network: MathJax 2.7 from the `jupyter-server-mathjax` package (a docs
+    dependency) copied into the site and linked relative to each page, and the loader of mermaid (a CDN import that
+    no page needs: none has a diagram) removed."""
+    import jupyter_server_mathjax
+    src = Path(jupyter_server_mathjax.__file__).parent / 'static'
+    dest = site / 'assets' / 'mathjax'
+    shutil.rmtree(dest, ignore_errors=True)
+    shutil.copytree(src, dest, ignore=shutil.ignore_patterns('*.py', '__pycache__', '*.mp3', '*.ogg'))
+    for page in site.rglob('*.html'):
+        html = page.read_text(encoding='utf8')
+        if MATHJAX_MARK not in html and 'mermaid' not in html: continue
+        if re.search(r'class="[^"]*jp-Mermaid', html): sys.exit(f'{page.relative_to(site)} has a mermaid diagram: the offline site has no mermaid')
+        rel = os.path.relpath(dest, page.parent).replace(os.sep, '/')
+        html = html.replace(f'<script src="{MATHJAX_MARK}', MATHJAX_FONTS + f'<script src="{MATHJAX_MARK}')
+        page.write_text(MERMAID.sub('', html.replace(MATHJAX_MARK, rel)), encoding='utf8')
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--sync', action='store_true', help='refresh docs config and README.md only')
@@ -142,6 +168,7 @@ def main():
             'markdown_extensions': ['admonition', 'tables', 'toc', 'pymdownx.highlight', 'pymdownx.superfences'],
             'plugins': ['search', {'mkdocs-jupyter': {'execute': False, 'include_source': False,
                                                       'ignore_h1_titles': True, 'include_requirejs': False,
+                                                      'custom_mathjax_url': MATHJAX_MARK + '/MathJax.js?config=' + MATHJAX_CONFIG,
                                                       'remove_tag_config': {'remove_input_tags': ['remove_input'],
                                                                             'remove_all_outputs_tags': ['remove_output']}}}],
             'nav': nav_from_sidebar(sidebar, titles),
@@ -151,6 +178,7 @@ def main():
         env = {**os.environ, 'NO_MKDOCS_2_WARNING': '1'}
         subprocess.run([str(mkdocs), 'build', '--clean', '-q', '-f', str(Path(tmp) / 'mkdocs.yml')], check=True, env=env,
                        cwd=tmp)  # mkdocs-jupyter keeps a .cache/ in its working directory
+    offline_assets(Path(args.out).resolve())
     print(f'docs site: {Path(args.out).resolve()}/index.html ({len(titles)} pages)')
 
 

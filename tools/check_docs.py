@@ -5,6 +5,8 @@ Serves the site on 127.0.0.1, opens every page listed in its navigation, and fai
   - every page has a title (h1) and real content (not an empty page);
   - the home page shows the project title and at least one image that actually loaded;
   - the API page shows a function signature rendered by show_doc;
+  - no page loads a script, style, font or image from another host (the site works offline);
+  - the math page's equations are typeset by the site's own MathJax: rendered formulas, no raw TeX left;
 screenshots of the home page and the API page are saved.
 """
 import argparse, functools, http.server, shutil, socketserver, sys, tempfile, threading
@@ -30,6 +32,7 @@ def main():
     ap.add_argument('--shots', default=str(ROOT / '_site' / '_screenshots'))
     ap.add_argument('--api-page', default='00_core.html', help='page whose show_doc signature is checked')
     ap.add_argument('--signature', default='def presence_mask(', help='text of a signature on that page')
+    ap.add_argument('--math-page', default='05_diffusion.html', help='page whose equations must be typeset')
     ap.add_argument('--min-chars', type=int, default=200, help='a page with less text than this counts as empty')
     a = ap.parse_args()
     site, shots = Path(a.site), Path(a.shots)
@@ -45,6 +48,10 @@ def main():
         ctx = p.chromium.launch_persistent_context(profile, executable_path=chromium, headless=True,
                                                    args=CHROMIUM_ARGS, viewport={'width': 1280, 'height': 900})
         page = ctx.new_page()
+        remote = []   # scripts, styles, fonts, images from any host but the local server: the page breaks offline
+        # (the theme's call to the GitHub API for the repository's star count is a fetch and only loses that count)
+        page.on('request', lambda r: remote.append(r.url) if r.resource_type in ('script', 'stylesheet', 'font', 'image')
+                and not r.url.startswith((base, 'data:', 'blob:', 'about:')) else None)
         page.goto(f'{base}/index.html', wait_until='load')
         links = page.eval_on_selector_all('nav.md-nav--primary a.md-nav__link[href$=".html"]',
                                           'els => [...new Set(els.map(e => e.getAttribute("href")))]')
@@ -65,10 +72,22 @@ def main():
                     problems.append(f'home page title is {page.title()!r}, h1 {h1.inner_text() if h1 else None!r}')
                 if sum(imgs) < 1: problems.append('home page shows no loaded image')
                 page.screenshot(path=str(shots / 'home.png'), full_page=True)
+            if rel == a.math_page:
+                try: page.wait_for_function('window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0 '
+                                            '&& document.querySelectorAll(".MathJax, .MathJax_Display").length > 0',
+                                            timeout=60_000)
+                except Exception: pass   # reported below as no typeset formula
+                n_math = page.eval_on_selector_all('article .MathJax, article .MathJax_Display', 'els => els.length')
+                raw = [t for t in ('$$', '\\mathcal', '\\frac') if t in page.inner_text('article')]
+                print(f'  {rel}: {n_math} typeset formulas, raw TeX left: {raw or "none"}')
+                if n_math < 5: problems.append(f'{rel}: {n_math} typeset formulas (MathJax did not run)')
+                if raw: problems.append(f'{rel}: raw TeX shows in the page ({raw})')
+                page.screenshot(path=str(shots / 'math.png'), full_page=False)
             if rel == a.api_page:
                 if a.signature not in text: problems.append(f'{rel}: signature {a.signature!r} not in the page')
                 page.screenshot(path=str(shots / 'api.png'), full_page=False)
         ctx.close()
+    if remote: problems.append(f'{len(remote)} requests left the site, e.g. {sorted(set(remote))[:3]}')
     httpd.shutdown()
     if problems:
         print('docs check FAILED:\n  ' + '\n  '.join(problems)); sys.exit(1)
