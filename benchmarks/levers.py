@@ -6,6 +6,7 @@ and for configurations that impute, the imputer's skill on held-out patients per
   .venv/bin/python benchmarks/levers.py                           # every configuration below, n=600, 5 folds, 10 epochs
   .venv/bin/python benchmarks/levers.py --configs LF,gd+nodiff    # some of them
   .venv/bin/python benchmarks/levers.py --summary results.csv     # the tables of an earlier run
+  .venv/bin/python benchmarks/levers.py --cohort iu --configs LF,default,gd+S+K4+W --reference default   # a real cohort
 
 Each fit takes 1.5-2 minutes on one core of this machine; the full set of 13 takes about 2 hours (two processes with
 --configs split between them halve that). Results are written to benchmarks/results/levers.csv after every fit.
@@ -25,6 +26,7 @@ S4 = dict(diff_prediction='sample', impute_draws=4)                # a z0-predic
 RF = dict(refit_denoiser=300)                                      # `DenoiserRefit`: 300 steps of the denoiser alone after every epoch
 CONFIGS = {                                                        # name: (method, model options, learner options)
     'LF': ('late', {}, {}),
+    'EF': ('early', {}, {}),
     'LF+U.9': ('late', {}, U9),
     'base': ('mdrdx', OLD, {}),                                   # the model's first defaults
     'default': ('mdrdx', {}, {}),
@@ -37,23 +39,24 @@ CONFIGS = {                                                        # name: (meth
     'gd+S+mean': ('mdrdx', dict(GD, diff_prediction='sample', impute_mode='mean'), {}),   # the one-step posterior mean
     'gd+S+K4+RF': ('mdrdx', dict(GD, **S4), RF),                  # ... with a second stage for the denoiser after every epoch
     'gd+S+mean+RF': ('mdrdx', dict(GD, diff_prediction='sample', impute_mode='mean'), RF),
+    'gd+S+K4-pix': ('mdrdx', dict(GD, **S4, pixel_decoder=False), {}),   # without the X-ray's pixel decoder (a fifth of a step)
+    'gd+S+K4+W': ('mdrdx', dict(GD, **S4, head_weights=True), {}),      # the heads combined with learned weights per finding
+    'W+fast': ('mdrdx', dict(GD, **S4, head_weights=True, pixel_taper=True, train_impute_steps=3), {}),   # ... a tenth of the pixel decoder, 3 DDIM steps in training
     'obs+nodiff': ('mdrdx', dict(OBS, use_diffusion=False, lambda_diff=0.), {}),
     'obs+S+K4': ('mdrdx', dict(OBS, **S4), {}),
     'obs+U.9+S+K4': ('mdrdx', dict(OBS, **S4), U9),
 }
 
-def run(configs, n, k, epochs, seed, out):
+def run(configs, n, k, epochs, seed, out, cohort='phantom'):
     warnings.simplefilter('ignore')
     from sklearn.metrics import roc_auc_score
     from mdrdx.core import seed_everything
-    from mdrdx.data.phantom import FINDINGS
-    from mdrdx.data.table import phantom_table, PatientTable, TargetSpec, text, kfold_splits, PatientDL, PatientDataset
+    from mdrdx.data.table import kfold_splits, PatientDL, PatientDataset
     from mdrdx.learner import mdrdx_learner
-    from mdrdx.baselines import LateFusion, baseline_learner
-    from mdrdx.evaluation import predict_with, drop_rate, imputation_report
-    t = phantom_table(n=n, seed=0)
-    specs = t.specs; specs[2] = text('report', 'report', encoder='minilm')
-    table = PatientTable(t.df, specs, TargetSpec(list(FINDINGS)), root=t.root)
+    from mdrdx.baselines import LateFusion, EarlyFusion, baseline_learner
+    from mdrdx.evaluation import predict_with, drop_rate, imputation_report, benchmark_table
+    table = benchmark_table(cohort, n=n, seed=0)
+    FINDINGS = list(table.target.columns)
     folds = kfold_splits(table.ids, table.target.encode(table.df), k, seed)
     enc, rows = dict(image='mobilenetv3_small_050'), []
     for name in configs:
@@ -62,7 +65,7 @@ def run(configs, n, k, epochs, seed, out):
             dls = table.dataloaders(bs=32, splits={'train': tr, 'valid': va}, seed=seed)
             seed_everything(seed)
             if kind == 'mdrdx': learn = mdrdx_learner(dls, seed=seed, encoder_kwargs=enc, **mk, **lk)
-            else: learn = baseline_learner(dls, LateFusion.from_dls(dls, encoder_kwargs=enc), seed=seed, **lk)
+            else: learn = baseline_learner(dls, {'late': LateFusion, 'early': EarlyFusion}[kind].from_dls(dls, encoder_kwargs=enc), seed=seed, **lk)
             t0 = time.time()
             with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, 3e-3)
             fit_s = time.time() - t0
@@ -76,7 +79,7 @@ def run(configs, n, k, epochs, seed, out):
                 p, y, used = predict_with(learn, test_dl, drop_rate(rate, seed + 1) if rate else None)
                 p, y = p[used], y[used]
                 per = {f: roc_auc_score(y[:, j], p[:, j]) if 0 < y[:, j].sum() < len(y) else np.nan for j, f in enumerate(FINDINGS)}
-                rows.append(dict(config=name, fold=i, rate=rate, macro=np.nanmean(list(per.values())),
+                rows.append(dict(cohort=cohort, config=name, fold=i, rate=rate, macro=np.nanmean(list(per.values())),
                                  macro_nomass=np.nanmean([v for f, v in per.items() if f != 'mass']), fit_s=fit_s, **per, **imp))
             print(f"{name} fold {i}: fit {fit_s:.0f}s, macro AUROC " + ', '.join(f"{r['rate']:.0%} {r['macro']:.3f}" for r in rows[-3:]), flush=True)
             pd.DataFrame(rows).to_csv(out, index=False)
@@ -84,13 +87,14 @@ def run(configs, n, k, epochs, seed, out):
 
 def summary(d: pd.DataFrame, reference: str = 'LF'):
     from scipy import stats
-    print(d.groupby(['config', 'rate'])[['macro', 'macro_nomass', 'mass', 'effusion', 'atrophy', 'inflammation', 'nodule']].mean().round(3).to_string())
+    per = [c for c in d.columns if c not in ('cohort', 'config', 'fold', 'rate', 'fit_s') and not c.startswith(('skill ', 'cos ', 'L_diff'))]
+    print(d.groupby(['config', 'rate'])[[c for c in per if d[c].notna().any()]].mean().round(3).to_string())
     sk = [c for c in d.columns if c.startswith(('skill ', 'cos ')) or c == 'L_diff held out']
     if sk and d[sk].notna().any().any():
         print('\nthe imputer on held-out patients (mean over folds): skill = 1 - MSE(imputed) / MSE(mean latent), cosine with the real latent')
         print(d[d.rate == 0].groupby('config')[sk].mean().dropna(how='all').round(3).to_string())
     if reference not in set(d.config): return
-    for col in ('macro', 'macro_nomass'):
+    for col in ('macro', 'macro_nomass') if d['macro_nomass'].ne(d['macro']).any() else ('macro',):
         w = d.pivot_table(index=['rate', 'fold'], columns='config', values=col)
         rows = []
         for c in w:
@@ -107,9 +111,11 @@ if __name__ == '__main__':
     ap.add_argument('--configs', default=','.join(CONFIGS)); ap.add_argument('--n', type=int, default=600)
     ap.add_argument('--k', type=int, default=5); ap.add_argument('--epochs', type=int, default=10)
     ap.add_argument('--seed', type=int, default=0); ap.add_argument('--out', default=None)
+    ap.add_argument('--cohort', default='phantom', help="a benchmark cohort: phantom, iu, flchain or whas500 (`benchmark_table`)")
+    ap.add_argument('--reference', default='LF', help='the configuration the others are paired against')
     ap.add_argument('--summary', nargs='*', default=None, help='CSV(s) of earlier runs: print their tables only')
     a = ap.parse_args()
-    if a.summary: summary(pd.concat([pd.read_csv(f) for f in a.summary]).drop_duplicates(['config', 'fold', 'rate']))
+    if a.summary: summary(pd.concat([pd.read_csv(f) for f in a.summary]).drop_duplicates(['config', 'fold', 'rate']), a.reference)
     else:
-        out = Path(a.out or Path(__file__).parent / 'results' / 'levers.csv'); out.parent.mkdir(parents=True, exist_ok=True)
-        summary(run(a.configs.split(','), a.n, a.k, a.epochs, a.seed, out))
+        out = Path(a.out or Path(__file__).parent / 'results' / f'levers_{a.cohort}.csv'); out.parent.mkdir(parents=True, exist_ok=True)
+        summary(run(a.configs.split(','), a.n, a.k, a.epochs, a.seed, out, a.cohort), a.reference)

@@ -20,7 +20,8 @@ from fastai.learner import Learner
 
 # %% auto #0
 __all__ = ['Baseline', 'Unimodal', 'EarlyFusion', 'LateFusion', 'product_of_experts', 'kl_std_normal', 'MVAE', 'random_subsets',
-           'MoPoE', 'DiffMICStyle', 'baseline_learner', 'mdrdx_ablations', 'ablation_learner', 'baseline_models']
+           'MoPoE', 'DiffMICStyle', 'baseline_learner', 'mdrdx_ablations', 'ablation_learner', 'baseline_models',
+           'method_learner']
 
 # %% ../nbs/08_baselines.ipynb #85f6177d
 def _mlp(d_in: int, d_hidden: int, d_out: int) -> nn.Sequential:
@@ -323,3 +324,20 @@ def baseline_models(dls, d_model: int = 64, encoder_kwargs: dict | None = None, 
         kw = dict(d_model=d_model, encoder_kwargs=encoder_kwargs, **options.get(name, {}))
         out[name] = Unimodal.from_dls(dls, uni[name], **kw) if name in uni else fused[name].from_dls(dls, **kw)
     return out
+
+# %% ../nbs/08_baselines.ipynb #c5928a2f
+def method_learner(dls, name: str, d_model: int = 64, encoder_kwargs: dict | None = None, seed: int | None = None,
+                   **kwargs) -> Learner:
+    "A fresh `Learner` for the method `name`: 'MDR-Dx', an ablation of `mdrdx_ablations()` or a baseline of `baseline_models`"
+    if name in mdrdx_ablations():
+        return ablation_learner(dls, name, d_model=d_model, encoder_kwargs=encoder_kwargs, seed=seed, **kwargs)
+    if kwargs: raise TypeError(f"options {sorted(kwargs)} are for MDR-Dx and its ablations, not for the baseline {name!r}")
+    kw = dict(d_model=d_model, encoder_kwargs=encoder_kwargs)
+    if name.startswith('unimodal '):
+        m = name.split(' ', 1)[1].strip('()')
+        if m not in dls.train.dataset.names: raise KeyError(f"{name!r}: the cohort has no modality {m!r} (it has {dls.train.dataset.names})")
+        return baseline_learner(dls, Unimodal.from_dls(dls, m, **kw), seed=seed)
+    fused = {'early fusion': EarlyFusion, 'late fusion': LateFusion, 'MVAE': MVAE, 'MoPoE': MoPoE, 'DiffMIC-style': DiffMICStyle}
+    if name not in fused:
+        raise KeyError(f"unknown method {name!r}; known: {list(mdrdx_ablations())}, {list(fused)} and 'unimodal <modality>'")
+    return baseline_learner(dls, fused[name].from_dls(dls, **kw), seed=seed)

@@ -116,8 +116,7 @@ def demo(n:int=600,            # patients in the phantom cohort
     import matplotlib.pyplot as plt
     from mdrdx.data.phantom import make_phantom, save_phantom, plot_patient, FINDINGS
     from mdrdx.data.table import phantom_specs, PatientTable, TargetSpec, text, PatientDL, PatientDataset
-    from mdrdx.learner import mdrdx_learner
-    from mdrdx.baselines import EarlyFusion, LateFusion, baseline_learner
+    from mdrdx.baselines import method_learner
     from mdrdx.evaluation import plot_robustness
     from mdrdx.core import seed_everything
     bar = bar or sys.stdout.isatty()
@@ -140,9 +139,8 @@ def demo(n:int=600,            # patients in the phantom cohort
     plot_patient(ph, i)[0].figure.savefig(out / 'patient.png', dpi=80, bbox_inches='tight'); plt.close('all')
 
     enc = dict(image='mobilenetv3_small_050')
-    makers = {'MDR-Dx': lambda: mdrdx_learner(dls, seed=seed, d_model=64, encoder_kwargs=enc),
-              'early fusion': lambda: baseline_learner(dls, EarlyFusion.from_dls(dls, d_model=64, encoder_kwargs=enc), seed=seed),
-              'late fusion': lambda: baseline_learner(dls, LateFusion.from_dls(dls, d_model=64, encoder_kwargs=enc), seed=seed)}
+    makers = {name: (lambda name=name: method_learner(dls, name, seed=seed, encoder_kwargs=enc))
+              for name in ('MDR-Dx', 'early fusion', 'late fusion')}
     runs, times = {}, {}
     for name, make in makers.items():
         t1 = time.time(); seed_everything(seed)

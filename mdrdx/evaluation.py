@@ -10,17 +10,16 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 import torch
+from .learner import drop_modalities, macro_auroc, specificity_score, multiclass_specificity, no_metrics   # first: mdrdx.core quiets fastai's import
 from fastai.callback.core import Callback
 from fastai.learner import Learner
 from scipy import stats
 from sklearn import metrics as skm
 
-from .learner import drop_modalities, macro_auroc, specificity_score, multiclass_specificity, no_metrics
-
 # %% auto #0
-__all__ = ['score', 'auroc', 'bootstrap_ci', 'PresenceEdit', 'predict_with', 'drop_rate', 'without', 'robustness_sweep',
-           'plot_robustness', 'cross_validate', 't_interval', 'summarize', 'imputation_report', 'subgroup_report',
-           'calibration', 'plot_reliability']
+__all__ = ['BENCHMARK_COHORTS', 'score', 'auroc', 'bootstrap_ci', 'PresenceEdit', 'predict_with', 'drop_rate', 'without',
+           'robustness_sweep', 'plot_robustness', 'cross_validate', 't_interval', 'summarize', 'interval',
+           'benchmark_table', 'imputation_report', 'subgroup_report', 'calibration', 'plot_reliability']
 
 # %% ../nbs/09_evaluation.ipynb #dcaba597
 def score(probs, y, task: str = 'multilabel', thresh: float = .5) -> dict:
@@ -174,6 +173,34 @@ def summarize(scores: pd.DataFrame, level: float = .95) -> pd.DataFrame:
         m, lo, hi = t_interval(v, level)
         return pd.Series(dict(mean=m, lo=lo, hi=hi, folds=int(v.notna().sum())))
     return scores.groupby(['method', 'metric']).value.apply(ci).unstack()
+
+# %% ../nbs/09_evaluation.ipynb #6beb451d
+def interval(mean, lo=np.nan, hi=np.nan, digits: int = 3, signed: bool = False, percent: bool = False) -> str:
+    "`mean [lo, hi]` as text (`signed`: with + for positive values; `percent`: as %); the mean alone if `lo` is NaN"
+    f = f"{'+' if signed else ''}.{max(digits - 2, 0) if percent else digits}{'%' if percent else 'f'}"
+    if isinstance(mean, (pd.Series, dict)): mean, lo, hi = mean['mean'] if 'mean' in mean else mean['diff'], mean['lo'], mean['hi']
+    return f"{mean:{f}} [{lo:{f}}, {hi:{f}}]" if np.isfinite(lo) else f"{mean:{f}}"
+
+# %% ../nbs/09_evaluation.ipynb #a85720c8
+BENCHMARK_COHORTS = ('phantom', 'iu', 'flchain', 'whas500')
+
+def benchmark_table(name: str, n: int = 1500, seed: int = 0, max_patients: int = 0, text_encoder: str | None = 'minilm'):
+    "The benchmark cohort `name` (one of `BENCHMARK_COHORTS`) as a `PatientTable`; `n`: phantom patients; `max_patients` > 0: a seeded subsample"
+    from mdrdx.data.table import phantom_table, text, PatientTable
+    if name == 'phantom':
+        t = phantom_table(n=n, seed=seed)
+        if text_encoder:   # the report embedded by a frozen encoder (None: the phantom's own tokenised report)
+            t = PatientTable(t.df, [text(s.name, s.columns, encoder=text_encoder) if s.name == 'report' else s for s in t.specs],
+                             t.target, root=t.root)
+    elif name == 'iu':
+        from mdrdx.data.iu import iu_table
+        t = iu_table(encoder=text_encoder)
+    elif name in ('flchain', 'whas500'):
+        from mdrdx.data import survival
+        t = getattr(survival, f'{name}_table')()
+    else: raise ValueError(f"benchmark cohorts are {BENCHMARK_COHORTS}, not {name!r}")
+    if not max_patients or max_patients >= len(t): return t
+    return PatientTable(t.df.sample(max_patients, random_state=seed).reset_index(drop=True), t.specs, t.target, root=t.root)
 
 # %% ../nbs/09_evaluation.ipynb #d063e3ab
 @torch.no_grad()

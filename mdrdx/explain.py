@@ -676,7 +676,7 @@ class MDRDxInterpretation(Interpretation):
     def patient_ids(self) -> list:
         "The patients' ids (their row numbers when the table is not at hand)"
         ds = self.dl.dataset
-        if hasattr(ds, 'table') and hasattr(ds, 'idxs'): return list(ds.table.df[ds.table.id_col].iloc[ds.idxs])
+        if getattr(ds, 'rows', None) is not None: return list(ds.rows[ds.id_col])
         return list(range(len(self)))
 
     def _idxs(self, idxs):
@@ -700,7 +700,7 @@ class MDRDxInterpretation(Interpretation):
         "v(empty set) for the Shapley values: the mean log-odds of each output over the training patients (over these patients for an exported learner)"
         if self._base is None:
             train = self.learn.dls.train
-            has_train = hasattr(train.dataset, 'table') and len(train.dataset)
+            has_train = getattr(train.dataset, 'rows', None) is not None and len(train.dataset)
             self._base = expected_log_odds(self.learn) if has_train else \
                 torch.stack([log_odds(self.logits, t, self.task).mean() for t in range(self.logits.shape[1])])
         return self._base

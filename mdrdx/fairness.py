@@ -40,7 +40,7 @@ def table_groups(table, groups) -> pd.Series:
 def _dataset_rows(dl):
     "The patient table behind `dl`'s dataset and the table rows of its patients"
     ds = dl.dataset
-    if not (hasattr(ds, 'table') and hasattr(ds, 'idxs')):
+    if getattr(ds, 'rows', None) is None:
         raise TypeError(f"subgroups are looked up in the patient table behind the data; a {type(ds).__name__} has none: "
                         "use the DataLoaders of a `PatientTable`")
     return ds.table, np.asarray(ds.idxs)

@@ -22,7 +22,7 @@ from fastcore.meta import delegates
 from fastai.callback.core import Callback, CancelBatchException
 from fastai.learner import Learner, Metric
 from fastai.losses import BCEWithLogitsLossFlat, CrossEntropyLossFlat
-from fastai.metrics import ActivationType, skm_to_fastai, accuracy, accuracy_multi, F1Score, Recall
+from fastai.metrics import ActivationType, skm_to_fastai, accuracy, accuracy_multi
 from fastai.optimizer import Adam
 import fastai.callback.schedule, fastai.callback.progress  # noqa: F401  (fit_one_cycle, lr_find; progress bars)
 from sklearn import metrics as skm
@@ -236,14 +236,20 @@ def mdrdx_metrics(task: str, thresh: float = .5) -> list:
     "AUROC, F1, sensitivity, specificity and accuracy for a 'binary', 'multilabel' or 'multiclass' target"
     if task == 'multiclass':
         auc = skm_to_fastai(multiclass_auroc, flatten=False, activation=ActivationType.Softmax, name='auroc')  # softmax over the last axis
-        return [auc, F1Score(average='macro'), Recall(average='macro'),
+        return [auc, skm_to_fastai(skm.f1_score, average='macro', zero_division=0, name='f1'),
+                skm_to_fastai(skm.recall_score, average='macro', zero_division=0, name='sensitivity'),
                 skm_to_fastai(multiclass_specificity, name='specificity'), accuracy]
     sig = dict(flatten=False, activation=ActivationType.Sigmoid)
     return [skm_to_fastai(macro_auroc, is_class=False, name='auroc', **sig),
             skm_to_fastai(skm.f1_score, thresh=thresh, average='macro', zero_division=0, name='f1', **sig),
             skm_to_fastai(skm.recall_score, thresh=thresh, average='macro', zero_division=0, name='sensitivity', **sig),
             skm_to_fastai(specificity_score, thresh=thresh, name='specificity', **sig),
-            partial(accuracy_multi, thresh=thresh)]
+            _accuracy_at(thresh)]
+
+def _accuracy_at(thresh: float):
+    "fastai's `accuracy_multi` at `thresh`, named as every task names it"
+    def accuracy(inp, targ): return accuracy_multi(inp, targ, thresh=thresh)
+    return accuracy
 
 # %% ../nbs/07_learner.ipynb #6282b73b
 @delegates(MDRDx.__init__, but=['specs', 'n_features', 'n_out', 'task', 'findings', 'log_prior'])

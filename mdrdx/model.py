@@ -73,14 +73,16 @@ def with_empty_rows(forward, inputs, presence, y, n_out: int, d: int, training: 
     return MDRDxOutput(fill(out.logits, float('nan')), out.losses, fill(out.alpha, 0), fill(out.imputed, False), fill(out.z, float('nan')))
 
 class ImageDecoder(nn.Module):
-    "z [B, D] -> a 1-channel image [B, 1, S, S] (S a power of two, 16..64)"
-    def __init__(self, d, size=64, width=32):
+    "z [B, D] -> a 1-channel image [B, 1, S, S] (S a power of two, 16..64); `taper`: channels halve at each upsampling (min 4)"
+    def __init__(self, d, size=64, width=32, taper=False):
         super().__init__()
         n_up = int(np.log2(size // 4))
+        # with taper the 64-px layer has 4 channels instead of 32: about a tenth of the multiply-adds of the full width
+        ws = [max(width >> i, 4) if taper else width for i in range(n_up + 1)]
         self.fc = nn.Linear(d, width * 16)
         ups = []
-        for _ in range(n_up): ups += [nn.ConvTranspose2d(width, width, 4, 2, 1), nn.GELU()]
-        self.up, self.out, self.width = nn.Sequential(*ups), nn.Conv2d(width, 1, 3, padding=1), width
+        for a, b in zip(ws[:-1], ws[1:]): ups += [nn.ConvTranspose2d(a, b, 4, 2, 1), nn.GELU()]
+        self.up, self.out, self.width = nn.Sequential(*ups), nn.Conv2d(ws[-1], 1, 3, padding=1), width
     def forward(self, z): return torch.sigmoid(self.out(self.up(self.fc(z).view(-1, self.width, 4, 4))))
 
 class MDRDx(Configurable, nn.Module):
@@ -90,7 +92,7 @@ class MDRDx(Configurable, nn.Module):
                  lambda_diff=1., denoiser='mlp', pixel_decoder=True, concat_path=True, encoder_kwargs=None, seed=0,
                  unimodal_heads=True, lambda_uni=1., impute_draws=4, train_impute_steps=None, diff_repeats=1,
                  fused_gate=True, detach_fused=True, diff_standardize=False, diff_prediction='sample', encode_observed=False,
-                 impute_mode='sample'):
+                 impute_mode='sample', head_weights=False, pixel_taper=False):
         super().__init__()
         self.specs, self.names = list(specs), [s.name for s in specs]
         self.M, self.D, self.task, self.n_out = len(self.specs), d_model, task, n_out
@@ -106,11 +108,15 @@ class MDRDx(Configurable, nn.Module):
         self.z_norm = nn.LayerNorm(d_model)
         self.decoders = nn.ModuleDict({s.name: nn.Sequential(nn.Linear(d_model, d_model), nn.GELU(), nn.Linear(d_model, d_model))
                                        for s in self.specs})
-        self.pixel = nn.ModuleDict({s.name: ImageDecoder(d_model, s.size[0]) for s in self.specs
+        self.pixel = nn.ModuleDict({s.name: ImageDecoder(d_model, s.size[0], taper=pixel_taper) for s in self.specs
                                     if pixel_decoder and s.kind == ModalityKind.image2d and s.size[0] in (16, 32, 64) and s.size[0] == s.size[1]})
         # a head per modality, with its own loss: the mean of the present modalities' logits joins the fused head's
         self.uni = nn.ModuleDict({n: nn.Sequential(nn.Linear(d_model, d_model), nn.GELU(), nn.Linear(d_model, n_out))
                                   for n in self.names}) if unimodal_heads else None
+        # head_weights: the heads' logits are combined with learned weights per modality and finding (a softmax over the
+        # present modalities, equal at the start) instead of their plain mean, so that a modality that says little about
+        # a finding stops diluting the one that says much
+        self.head_w = nn.Parameter(torch.zeros(self.M, n_out)) if (head_weights and unimodal_heads) else None
         self.use_diffusion, self.impute_steps, self.guidance = use_diffusion, impute_steps, guidance
         self.impute_draws, self.train_impute_steps, self.diff_repeats = impute_draws, train_impute_steps, diff_repeats
         # with the per-modality heads: the fused head's share starts at 0 (late fusion) and is learned; detach_fused keeps
@@ -189,11 +195,18 @@ class MDRDx(Configurable, nn.Module):
         zs = torch.where(presence[..., None], self._standardize(lat, presence), 0.) if self.diff_standardize else lat * presence[..., None]
         return torch.where(presence[..., None], lat, self._impute(zs, presence))
 
+    def head_mix(self, presence) -> torch.Tensor:
+        "Weights [B, M, n_out] of the per-modality heads: 1/|P| over the present modalities, or with `head_weights` a softmax of the learned weights over them"
+        presence = presence.bool()
+        if getattr(self, 'head_w', None) is None:
+            return (presence.float() / presence.sum(1, keepdim=True).clamp(min=1))[..., None].expand(-1, -1, self.n_out)
+        w = self.head_w[None].expand(presence.shape[0], -1, -1).masked_fill(~presence[..., None], float('-inf'))
+        return torch.softmax(w, 1).nan_to_num(0.)          # a row with nothing present: all weights 0, as the plain mean gives
+
     def unimodal(self, lat, presence, y=None):
-        "Per-modality logits [B, M, n_out], their mean over the present modalities, and (with `y`) their loss over the present pairs"
+        "Per-modality logits [B, M, n_out], their (weighted) mean over the present modalities, and (with `y`) their loss over the present pairs"
         per = torch.stack([self.uni[n](lat[:, j]) for j, n in enumerate(self.names)], 1)
-        w = presence.float() / presence.sum(1, keepdim=True).clamp(min=1)
-        mean = (w[..., None] * per).sum(1)
+        mean = (self.head_mix(presence) * per).sum(1)
         if y is None: return per, mean, None
         B, M = presence.shape
         if self.task == 'multiclass':

@@ -275,7 +275,7 @@ def patient_context(interp: MDRDxInterpretation, pr, i: int, card: ModelCard, te
         shapley=dict(sum=float(ma.shapley[0].sum()), full=float(ma.full[0]), base=float(ma.base[0]), png=png_uri(shap_fig, dpi)),
         images=[], texts=[], labs=[], card=card.to_dict(), version=mdrdx.__version__)
     ds = interp.dl.dataset
-    row = ds.table.df.iloc[ds.idxs[i]] if hasattr(ds, 'table') and hasattr(ds, 'idxs') else None
+    row = ds.rows.iloc[i] if getattr(ds, 'rows', None) is not None else None
     for k, n in enumerate(names):
         kind = kinds[n]
         if kind.is_imaging:

@@ -52,7 +52,7 @@ def encode_patients(learn, dl) -> PatientLatents:
             for n in keep: raw[n].append(inputs[n].cpu())
     finally: model.train(was)
     ds, n = dl.dataset, sum(len(p) for p in ps)
-    ids = np.asarray(ds.table.ids)[ds.idxs] if hasattr(ds, 'table') and hasattr(ds, 'idxs') else np.arange(n)
+    ids = ds.ids if getattr(ds, 'ids', None) is not None else np.arange(n)
     return PatientLatents(torch.cat(zs), torch.cat(ps), torch.cat(ys) if ys else None,
                           {k: torch.cat(v) for k, v in raw.items()}, ids)
 

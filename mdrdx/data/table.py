@@ -840,6 +840,12 @@ class PatientDataset(torch.utils.data.Dataset):
                 self.tokens[s.name] = (enc['input_ids'].astype(np.int64), enc['attention_mask'].astype(np.int64))
 
     def __len__(self): return len(self.idxs)
+    @property
+    def rows(self) -> pd.DataFrame:
+        "The table rows of this dataset's patients, in dataset order (an exported learner's dataset has none: `None`)"
+        return self.table.df.iloc[self.idxs]
+    @property
+    def ids(self) -> np.ndarray: return np.asarray(self.table.ids)[self.idxs]
 
     def _missing(self, s):
         if s.kind == 'text' and s.encoder: return torch.full((self.emb[s.name].shape[1],), float('nan'))
@@ -894,6 +900,7 @@ class _EmptyPatients(torch.utils.data.Dataset):
     def __init__(self, ds=None, specs=None, norms=None, target=None, id_col='patient_id'):
         if ds is not None: specs, norms, target, id_col = ds.table.specs, ds.norms, ds.table.target, ds.table.id_col
         self.specs, self.names, self.norms, self.target, self.id_col = specs, [s.name for s in specs], norms, target, id_col
+    rows = ids = None                                   # no patients: nothing to look up
     def __len__(self): return 0
     def new_empty(self): return self
 
@@ -925,7 +932,7 @@ def show_patients(b, ds, max_n=4, figsize_per=2.6):
     "A grid: one row per patient, one column per modality (image, volume mid-slice, report, lab bars)"
     import matplotlib.pyplot as plt, textwrap
     inputs, pres, y = b
-    specs = ds.table.specs if hasattr(ds, 'table') else ds.specs
+    specs = ds.specs
     n = min(max_n, len(pres))
     fig, axs = plt.subplots(n, len(specs), figsize=(figsize_per * 1.3 * len(specs), figsize_per * n), squeeze=False)
     tok = {s.name: load_tokenizer(s.tokenizer) for s in specs if s.kind == 'text' and not s.encoder}
@@ -953,7 +960,7 @@ def show_patients(b, ds, max_n=4, figsize_per=2.6):
                 for k in np.flatnonzero(m): ax.text(0, k, ' n/a', va='center', color='grey', fontsize=7)
                 ax.set_yticks(range(c)); ax.set_yticklabels(norm.features, fontsize=7); ax.set_xlim(-4, 4); ax.axvline(0, color='k', lw=.5)
         yy = y[i].cpu().numpy()
-        lab = ds.table.target if hasattr(ds, 'table') else None
+        lab = getattr(ds, 'target', None)
         if lab is not None:
             pos = [c for c, v in zip(lab.columns, np.atleast_1d(yy)) if v] if lab.task != 'multiclass' else [lab.classes[int(yy)]]
             axs[i, 0].text(-.06, .5, ', '.join(map(str, pos)) or 'none', rotation=90, ha='right', va='center', fontsize=8,
