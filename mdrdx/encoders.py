@@ -112,7 +112,7 @@ class VolumeEncoder(nn.Module):
 def tiny_bert(hidden=64, layers=2, heads=2):
     "A small random BERT sharing MiniLM's vocabulary (tests only: it knows no language)"
     from transformers import BertConfig, BertModel
-    from mdrdx.data.table import load_tokenizer
+    from mdrdx.data.cache import load_tokenizer
     tok = load_tokenizer()
     return BertModel(BertConfig(vocab_size=tok.vocab_size, hidden_size=hidden, num_hidden_layers=layers,
                                 num_attention_heads=heads, intermediate_size=2 * hidden, max_position_embeddings=256))
@@ -122,7 +122,7 @@ class TextEncoder(nn.Module):
     def __init__(self, name_or_path='minilm', d_model=128, freeze=True, embedding_dim=None):
         super().__init__()
         from transformers import AutoModel
-        from mdrdx.data.table import minilm_path, MINILM
+        from mdrdx.data.cache import minilm_path, MINILM
         self.name = str(name_or_path)
         if embedding_dim:                                              # inputs are cached embeddings
             self.model, width = None, embedding_dim
@@ -177,7 +177,7 @@ def encoder_for(spec, d_model=128, image='resnet18', image_pretrained_file=None,
     if k == 'volume3d': return VolumeEncoder(d_model, layers=volume_layers)
     if k == 'text':
         if spec.encoder:
-            from mdrdx.data.table import text_embedder
+            from mdrdx.data.cache import text_embedder
             return TextEncoder(d_model=d_model, embedding_dim=text_embedder(spec.encoder).dim)
         return TextEncoder(text, d_model, freeze=freeze_text)
     if n_features is None: raise ValueError(f"tabular modality {spec.name!r}: pass n_features (2 x its lab columns)")

