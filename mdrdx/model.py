@@ -12,6 +12,8 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
+from fastcore.basics import patch
+
 from .core import check_some_present, ModalityKind
 from .encoders import encoder_for, run_encoder
 from .fusion import ClinicalAttentionFusion
@@ -44,7 +46,7 @@ def _recording(init):
             self.config = cfg
     return __init__
 
-# %% ../nbs/06_model.ipynb #a7b480be
+# %% ../nbs/06_model.ipynb #87948d2b
 class MDRDxOutput(NamedTuple):
     logits: torch.Tensor            # [B, n_out]
     losses: dict                    # named loss terms: L_diff, L_rec (and L_cls, L when a target is given)
@@ -72,6 +74,7 @@ def with_empty_rows(forward, inputs, presence, y, n_out: int, d: int, training: 
     out = forward(batch_rows(inputs, ok), presence[ok], None if y is None else y[ok])
     return MDRDxOutput(fill(out.logits, float('nan')), out.losses, fill(out.alpha, 0), fill(out.imputed, False), fill(out.z, float('nan')))
 
+# %% ../nbs/06_model.ipynb #a357b040
 class ImageDecoder(nn.Module):
     "z [B, D] -> a 1-channel image [B, 1, S, S] (S a power of two, 16..64); `taper`: channels halve at each upsampling (min 4)"
     def __init__(self, d, size=64, width=32, taper=False):
@@ -85,6 +88,7 @@ class ImageDecoder(nn.Module):
         self.up, self.out, self.width = nn.Sequential(*ups), nn.Conv2d(ws[-1], 1, 3, padding=1), width
     def forward(self, z): return torch.sigmoid(self.out(self.up(self.fc(z).view(-1, self.width, 4, 4))))
 
+# %% ../nbs/06_model.ipynb #bf1b7345
 class MDRDx(Configurable, nn.Module):
     "The MDR-Dx model: encoders -> (latent diffusion imputation) -> knowledge-biased fusion -> head, with decoders"
     def __init__(self, specs, n_features: dict, n_out: int, task='multilabel', findings=None, d_model=64, log_prior=None,
@@ -140,152 +144,171 @@ class MDRDx(Configurable, nn.Module):
     @property
     def needs_target(self) -> bool: return self.uni is not None      # the per-modality heads' losses need the target
 
-    def encode(self, inputs, presence):
-        "Tokens (scattered to the full batch) and normalised pooled latents [B, M, D] of the present modalities"
-        B, dev = presence.shape[0], presence.device
-        toks, lat = {}, torch.zeros(B, self.M, self.D, device=dev)
-        for j, n in enumerate(self.names):
-            rows = presence[:, j]
-            if not rows.any():
-                toks[n] = (torch.zeros(B, 1, self.D, device=dev), torch.zeros(B, 1, dtype=torch.bool, device=dev)); continue
-            x = inputs[n]
-            x = {k: v[rows] for k, v in x.items()} if isinstance(x, dict) else x[rows]
-            o = run_encoder(self.encoders[n], x)
-            t = torch.zeros(B, o.tokens.shape[1], self.D, device=dev); m = torch.zeros(B, o.tokens.shape[1], dtype=torch.bool, device=dev)
-            t[rows], m[rows] = o.tokens, o.mask
-            lat = lat.index_put((rows.nonzero().squeeze(1), torch.tensor(j, device=dev)), self.latent_norm(o.pooled))
-            toks[n] = (t, m)
-        return toks, lat
+# %% ../nbs/06_model.ipynb #e1cfad31
+@patch
+def encode(self: MDRDx, inputs, presence):
+    "Tokens (scattered to the full batch) and normalised pooled latents [B, M, D] of the present modalities"
+    B, dev = presence.shape[0], presence.device
+    toks, lat = {}, torch.zeros(B, self.M, self.D, device=dev)
+    for j, n in enumerate(self.names):
+        rows = presence[:, j]
+        if not rows.any():
+            toks[n] = (torch.zeros(B, 1, self.D, device=dev), torch.zeros(B, 1, dtype=torch.bool, device=dev)); continue
+        x = inputs[n]
+        x = {k: v[rows] for k, v in x.items()} if isinstance(x, dict) else x[rows]
+        o = run_encoder(self.encoders[n], x)
+        t = torch.zeros(B, o.tokens.shape[1], self.D, device=dev); m = torch.zeros(B, o.tokens.shape[1], dtype=torch.bool, device=dev)
+        t[rows], m[rows] = o.tokens, o.mask
+        lat = lat.index_put((rows.nonzero().squeeze(1), torch.tensor(j, device=dev)), self.latent_norm(o.pooled))
+        toks[n] = (t, m)
+    return toks, lat
 
-    def loss_cls(self, logits, y):
-        if self.task == 'multiclass': return F.cross_entropy(logits, y.long().view(-1))
-        return F.binary_cross_entropy_with_logits(logits, y.float().view_as(logits))
 
-    def _standardize(self, lat, presence, momentum: float = .1):
-        "With `diff_standardize`, `lat` in units of the running per-modality mean and sd (updated from the present rows in training)"
-        if not self.diff_standardize: return lat
-        if self.training:
-            with torch.no_grad():
-                for j in range(self.M):
-                    x = lat[presence[:, j], j]
-                    if len(x) > 1:
-                        self.lat_mean[j].lerp_(x.mean(0), momentum); self.lat_std[j].lerp_(x.std(0).clamp(min=1e-3), momentum)
-        return (lat - self.lat_mean) / self.lat_std
+@patch
+def loss_cls(self: MDRDx, logits, y):
+    if self.task == 'multiclass': return F.cross_entropy(logits, y.long().view(-1))
+    return F.binary_cross_entropy_with_logits(logits, y.float().view_as(logits))
 
-    def _impute(self, zs, presence):
-        "Latents of every modality drawn given the present ones in `zs` (standardised if `diff_standardize`), on the latent space's scale"
-        gi = None if self.training else torch.Generator(device=zs.device).manual_seed(self.seed)
-        steps = self.train_impute_steps if self.training and self.train_impute_steps else self.impute_steps
-        draws = 1 if self.training else self.impute_draws
-        if getattr(self, 'impute_mode', 'sample') == 'mean':      # E[z_0 | y]: kept as it is (a mean is not on the latents' sphere)
-            z_imp = self.diffusion.posterior_mean(zs, presence, n=max(draws, 4), generator=gi, shared_noise=not self.training,
-                                                  grad=not self.training)
-            return z_imp * self.lat_std + self.lat_mean if self.diff_standardize else z_imp
-        z_imp = torch.stack([self.diffusion.impute(zs, presence, steps=steps, w=self.guidance, generator=gi,
-                                                   shared_noise=not self.training,   # eval: a patient's imputation ignores its batch-mates
-                                                   grad=not self.training)           # ... and is differentiable: explanations follow it
-                             for _ in range(draws)]).mean(0)                       # several draws: their mean
-        if self.diff_standardize: z_imp = z_imp * self.lat_std + self.lat_mean
-        return self.latent_norm(z_imp)           # onto the latent space's scale: early on, samples can be far off it
+# %% ../nbs/06_model.ipynb #183a3cbe
+@patch
+def _standardize(self: MDRDx, lat, presence, momentum: float = .1):
+    "With `diff_standardize`, `lat` in units of the running per-modality mean and sd (updated from the present rows in training)"
+    if not self.diff_standardize: return lat
+    if self.training:
+        with torch.no_grad():
+            for j in range(self.M):
+                x = lat[presence[:, j], j]
+                if len(x) > 1:
+                    self.lat_mean[j].lerp_(x.mean(0), momentum); self.lat_std[j].lerp_(x.std(0).clamp(min=1e-3), momentum)
+    return (lat - self.lat_mean) / self.lat_std
 
-    @torch.no_grad()
-    def impute_latents(self, lat, presence) -> torch.Tensor:
-        "`lat` [B, M, D] (from `encode`) with the latents of the modalities absent from `presence` imputed as in evaluation"
-        presence = presence.bool()
+
+@patch
+def _impute(self: MDRDx, zs, presence):
+    "Latents of every modality drawn given the present ones in `zs` (standardised if `diff_standardize`), on the latent space's scale"
+    gi = None if self.training else torch.Generator(device=zs.device).manual_seed(self.seed)
+    steps = self.train_impute_steps if self.training and self.train_impute_steps else self.impute_steps
+    draws = 1 if self.training else self.impute_draws
+    if getattr(self, 'impute_mode', 'sample') == 'mean':      # E[z_0 | y]: kept as it is (a mean is not on the latents' sphere)
+        z_imp = self.diffusion.posterior_mean(zs, presence, n=max(draws, 4), generator=gi, shared_noise=not self.training,
+                                              grad=not self.training)
+        return z_imp * self.lat_std + self.lat_mean if self.diff_standardize else z_imp
+    z_imp = torch.stack([self.diffusion.impute(zs, presence, steps=steps, w=self.guidance, generator=gi,
+                                               shared_noise=not self.training,   # eval: a patient's imputation ignores its batch-mates
+                                               grad=not self.training)           # ... and is differentiable: explanations follow it
+                         for _ in range(draws)]).mean(0)                       # several draws: their mean
+    if self.diff_standardize: z_imp = z_imp * self.lat_std + self.lat_mean
+    return self.latent_norm(z_imp)           # onto the latent space's scale: early on, samples can be far off it
+
+
+@patch
+def impute_latents(self: MDRDx, lat, presence) -> torch.Tensor:
+    "`lat` [B, M, D] (from `encode`) with the latents of the modalities absent from `presence` imputed as in evaluation"
+    presence = presence.bool()
+    with torch.no_grad():
         zs = torch.where(presence[..., None], self._standardize(lat, presence), 0.) if self.diff_standardize else lat * presence[..., None]
         return torch.where(presence[..., None], lat, self._impute(zs, presence))
 
-    def head_mix(self, presence) -> torch.Tensor:
-        "Weights [B, M, n_out] of the per-modality heads: 1/|P| over the present modalities, or with `head_weights` a softmax of the learned weights over them"
-        presence = presence.bool()
-        if getattr(self, 'head_w', None) is None:
-            return (presence.float() / presence.sum(1, keepdim=True).clamp(min=1))[..., None].expand(-1, -1, self.n_out)
-        w = self.head_w[None].expand(presence.shape[0], -1, -1).masked_fill(~presence[..., None], float('-inf'))
-        return torch.softmax(w, 1).nan_to_num(0.)          # a row with nothing present: all weights 0, as the plain mean gives
+# %% ../nbs/06_model.ipynb #8fac8dbb
+@patch
+def head_mix(self: MDRDx, presence) -> torch.Tensor:
+    "Weights [B, M, n_out] of the per-modality heads: 1/|P| over the present modalities, or with `head_weights` a softmax of the learned weights over them"
+    presence = presence.bool()
+    if getattr(self, 'head_w', None) is None:
+        return (presence.float() / presence.sum(1, keepdim=True).clamp(min=1))[..., None].expand(-1, -1, self.n_out)
+    w = self.head_w[None].expand(presence.shape[0], -1, -1).masked_fill(~presence[..., None], float('-inf'))
+    return torch.softmax(w, 1).nan_to_num(0.)          # a row with nothing present: all weights 0, as the plain mean gives
 
-    def unimodal(self, lat, presence, y=None):
-        "Per-modality logits [B, M, n_out], their (weighted) mean over the present modalities, and (with `y`) their loss over the present pairs"
-        per = torch.stack([self.uni[n](lat[:, j]) for j, n in enumerate(self.names)], 1)
-        mean = (self.head_mix(presence) * per).sum(1)
-        if y is None: return per, mean, None
-        B, M = presence.shape
-        if self.task == 'multiclass':
-            l = F.cross_entropy(per.flatten(0, 1), y.long().view(-1).repeat_interleave(M), reduction='none').view(B, M)
-        else: l = F.binary_cross_entropy_with_logits(per, y.float().view(B, 1, -1).expand(-1, M, -1), reduction='none').mean(-1)
-        return per, mean, (l * presence).sum() / presence.sum().clamp(min=1)
 
-    def forward(self, inputs, presence, y=None) -> MDRDxOutput:
-        "The output for a batch; in evaluation a row with no modality gets NaN logits (in training it is an error)"
-        return with_empty_rows(self._forward, inputs, presence, y, self.n_out, self.D, self.training)
+@patch
+def unimodal(self: MDRDx, lat, presence, y=None):
+    "Per-modality logits [B, M, n_out], their (weighted) mean over the present modalities, and (with `y`) their loss over the present pairs"
+    per = torch.stack([self.uni[n](lat[:, j]) for j, n in enumerate(self.names)], 1)
+    mean = (self.head_mix(presence) * per).sum(1)
+    if y is None: return per, mean, None
+    B, M = presence.shape
+    if self.task == 'multiclass':
+        l = F.cross_entropy(per.flatten(0, 1), y.long().view(-1).repeat_interleave(M), reduction='none').view(B, M)
+    else: l = F.binary_cross_entropy_with_logits(per, y.float().view(B, 1, -1).expand(-1, M, -1), reduction='none').mean(-1)
+    return per, mean, (l * presence).sum() / presence.sum().clamp(min=1)
 
-    def _forward(self, inputs, presence, y=None) -> MDRDxOutput:
-        presence = presence.bool()
-        check_some_present(presence.detach().cpu().numpy(), what='batch row')
-        observed = presence
-        if self.training and self.masker is not None: presence = self.masker.mask(observed).to(observed.device)
-        toks, lat = self.encode(inputs, observed)
-        lat_own = lat                                              # the encoders' latents, for the per-modality heads
-        if presence is not observed:                               # the fused path sees the masked set only
-            toks = {n: (toks[n][0], toks[n][1] & presence[:, j:j + 1]) for j, n in enumerate(self.names)}
-            lat = lat * presence[..., None]
-        if self.detach_fused and self.training:                    # a training device: explanations still see every gradient
-            lat, toks = lat.detach(), {n: (t.detach(), m) for n, (t, m) in toks.items()}
-        # in eval mode every draw (diffusion-loss noise, imputation) comes from a generator seeded with `self.seed`
-        g = None if self.training else torch.Generator(device=lat.device).manual_seed(self.seed)
-        zs = self._standardize(lat_own.detach(), observed)
-        if self.training and getattr(self, 'latent_log', None) is not None: self.latent_log.append((zs.detach(), observed))  # for `DenoiserRefit`
-        losses = {'L_diff': self.diffusion.loss(zs, observed, generator=g, repeats=self.diff_repeats)}
-        if not self.training: zs = self._standardize(lat_own, observed)   # evaluation: gradients reach the present latents through the imputation
-        zs = torch.where(presence[..., None], zs, 0.)
-        imputed = torch.zeros_like(presence)
-        if self.use_diffusion and not presence.all():
-            imputed = ~presence
-            lat = torch.where(presence[..., None], lat, self._impute(zs, presence))
-            for j, n in enumerate(self.names):                     # an imputed modality is one token: its latent
-                t, m = toks[n]
-                t = torch.cat([t, lat[:, j:j + 1]], 1); m = torch.cat([m, imputed[:, j:j + 1]], 1)
-                toks[n] = (t, m)
-        available = presence | imputed
-        fo = self.fusion(toks, lat, available)
-        z = fo.z
-        if self.concat is not None:
-            side = torch.cat([lat, presence[..., None].float(), imputed[..., None].float()], -1).flatten(1)
-            z = self.z_norm(z + self.concat(side))
-        fo = fo._replace(z=z)
-        logits = self.head(z)
-        if self.uni is not None:
-            _, uni_mean, l_uni = self.unimodal(lat_own, observed, y)       # each head learns from every observed modality
-            if presence is not observed: uni_mean = self.unimodal(lat_own, presence)[1]   # the prediction uses what the fused path sees
-            logits = uni_mean + (self.gate * logits if self.gate is not None else logits)
-            if l_uni is not None: losses['L_uni'] = l_uni
-        # the decoders reconstruct every observed modality from the fused latent (masked ones too, with encode_observed)
-        rec = [F.mse_loss(self.decoders[n](fo.z)[observed[:, j]], lat_own[observed[:, j], j].detach())
-               for j, n in enumerate(self.names) if observed[:, j].any()]
-        for n, dec in self.pixel.items():
-            j = self.names.index(n)
-            if observed[:, j].any(): rec.append(F.mse_loss(dec(fo.z[observed[:, j]]), inputs[n][observed[:, j]]))
-        losses['L_rec'] = torch.stack(rec).mean()
-        if y is not None:
-            losses['L_cls'] = self.loss_cls(logits, y)
-            losses['L'] = sum(self.lambdas[k[2:]] * v for k, v in losses.items() if k != 'L')
-        return MDRDxOutput(logits, losses, fo.alpha, imputed, fo.z)
+# %% ../nbs/06_model.ipynb #4fe61388
+@patch
+def forward(self: MDRDx, inputs, presence, y=None) -> MDRDxOutput:
+    "The output for a batch; in evaluation a row with no modality gets NaN logits (in training it is an error)"
+    return with_empty_rows(self._forward, inputs, presence, y, self.n_out, self.D, self.training)
 
-    @classmethod
-    def from_dls(cls, dls, graph='auto', modality_map=None, **kwargs) -> 'MDRDx':
-        "An MDR-Dx model for the `DataLoaders` of a `PatientTable` (specs, lab widths, target); `graph`: 'auto', a name, a `KnowledgeGraph` or None"
-        from mdrdx.knowledge import KnowledgeGraph
-        ds = dls.train.dataset
-        specs, tgt = ds.specs, ds.target
-        findings = list(tgt.classes if tgt.task == 'multiclass' else tgt.columns)
-        names = [s.name for s in specs]
-        kg = None
-        if isinstance(graph, KnowledgeGraph): kg = graph
-        elif isinstance(graph, str) and graph != 'auto': kg = KnowledgeGraph.load(graph)
-        elif graph == 'auto':
-            for g in ('phantom', 'chexpert', 'alzheimers'):
-                cand = KnowledgeGraph.load(g)
-                mm = {n: (modality_map or {}).get(n, n) for n in names}
-                if all(f in cand.g for f in findings) and any(v in cand.g for v in mm.values()): kg = cand; break
-        lp = kg.log_prior(findings, names, modality_map=modality_map).values if kg is not None else None
-        nf = {n: norm.n_features for n, norm in ds.norms.items()}
-        return cls(specs, nf, tgt.n_out, tgt.task, findings=findings, log_prior=lp, **kwargs)
+
+@patch
+def _forward(self: MDRDx, inputs, presence, y=None) -> MDRDxOutput:
+    presence = presence.bool()
+    check_some_present(presence.detach().cpu().numpy(), what='batch row')
+    observed = presence
+    if self.training and self.masker is not None: presence = self.masker.mask(observed).to(observed.device)
+    toks, lat = self.encode(inputs, observed)
+    lat_own = lat                                              # the encoders' latents, for the per-modality heads
+    if presence is not observed:                               # the fused path sees the masked set only
+        toks = {n: (toks[n][0], toks[n][1] & presence[:, j:j + 1]) for j, n in enumerate(self.names)}
+        lat = lat * presence[..., None]
+    if self.detach_fused and self.training:                    # a training device: explanations still see every gradient
+        lat, toks = lat.detach(), {n: (t.detach(), m) for n, (t, m) in toks.items()}
+    # in eval mode every draw (diffusion-loss noise, imputation) comes from a generator seeded with `self.seed`
+    g = None if self.training else torch.Generator(device=lat.device).manual_seed(self.seed)
+    zs = self._standardize(lat_own.detach(), observed)
+    if self.training and getattr(self, 'latent_log', None) is not None: self.latent_log.append((zs.detach(), observed))  # for `DenoiserRefit`
+    losses = {'L_diff': self.diffusion.loss(zs, observed, generator=g, repeats=self.diff_repeats)}
+    if not self.training: zs = self._standardize(lat_own, observed)   # evaluation: gradients reach the present latents through the imputation
+    zs = torch.where(presence[..., None], zs, 0.)
+    imputed = torch.zeros_like(presence)
+    if self.use_diffusion and not presence.all():
+        imputed = ~presence
+        lat = torch.where(presence[..., None], lat, self._impute(zs, presence))
+        for j, n in enumerate(self.names):                     # an imputed modality is one token: its latent
+            t, m = toks[n]
+            t = torch.cat([t, lat[:, j:j + 1]], 1); m = torch.cat([m, imputed[:, j:j + 1]], 1)
+            toks[n] = (t, m)
+    available = presence | imputed
+    fo = self.fusion(toks, lat, available)
+    z = fo.z
+    if self.concat is not None:
+        side = torch.cat([lat, presence[..., None].float(), imputed[..., None].float()], -1).flatten(1)
+        z = self.z_norm(z + self.concat(side))
+    fo = fo._replace(z=z)
+    logits = self.head(z)
+    if self.uni is not None:
+        _, uni_mean, l_uni = self.unimodal(lat_own, observed, y)       # each head learns from every observed modality
+        if presence is not observed: uni_mean = self.unimodal(lat_own, presence)[1]   # the prediction uses what the fused path sees
+        logits = uni_mean + (self.gate * logits if self.gate is not None else logits)
+        if l_uni is not None: losses['L_uni'] = l_uni
+    # the decoders reconstruct every observed modality from the fused latent (masked ones too, with encode_observed)
+    rec = [F.mse_loss(self.decoders[n](fo.z)[observed[:, j]], lat_own[observed[:, j], j].detach())
+           for j, n in enumerate(self.names) if observed[:, j].any()]
+    for n, dec in self.pixel.items():
+        j = self.names.index(n)
+        if observed[:, j].any(): rec.append(F.mse_loss(dec(fo.z[observed[:, j]]), inputs[n][observed[:, j]]))
+    losses['L_rec'] = torch.stack(rec).mean()
+    if y is not None:
+        losses['L_cls'] = self.loss_cls(logits, y)
+        losses['L'] = sum(self.lambdas[k[2:]] * v for k, v in losses.items() if k != 'L')
+    return MDRDxOutput(logits, losses, fo.alpha, imputed, fo.z)
+
+# %% ../nbs/06_model.ipynb #b2d33df3
+@patch(cls_method=True)
+def from_dls(cls: MDRDx, dls, graph='auto', modality_map=None, **kwargs) -> MDRDx:
+    "An MDR-Dx model for the `DataLoaders` of a `PatientTable` (specs, lab widths, target); `graph`: 'auto', a name, a `KnowledgeGraph` or None"
+    from mdrdx.knowledge import KnowledgeGraph
+    ds = dls.train.dataset
+    specs, tgt = ds.specs, ds.target
+    findings = list(tgt.classes if tgt.task == 'multiclass' else tgt.columns)
+    names = [s.name for s in specs]
+    kg = None
+    if isinstance(graph, KnowledgeGraph): kg = graph
+    elif isinstance(graph, str) and graph != 'auto': kg = KnowledgeGraph.load(graph)
+    elif graph == 'auto':
+        for g in ('phantom', 'chexpert', 'alzheimers'):
+            cand = KnowledgeGraph.load(g)
+            mm = {n: (modality_map or {}).get(n, n) for n in names}
+            if all(f in cand.g for f in findings) and any(v in cand.g for v in mm.values()): kg = cand; break
+    lp = kg.log_prior(findings, names, modality_map=modality_map).values if kg is not None else None
+    nf = {n: norm.n_features for n, norm in ds.norms.items()}
+    return cls(specs, nf, tgt.n_out, tgt.task, findings=findings, log_prior=lp, **kwargs)
