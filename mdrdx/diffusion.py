@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 import torch.nn.functional as F
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['make_schedulers', 'time_embedding', 'TransformerDenoiser', 'MLPDenoiser', 'UNetDenoiser', 'LatentDiffusion']
@@ -79,7 +80,7 @@ class UNetDenoiser(nn.Module):
         x = F.pad(x, (0, self.length - self.d))
         return self.unet(x, t.float() / self.T).sample[..., :self.d]
 
-# %% ../nbs/05_diffusion.ipynb #6abba0f2
+# %% ../nbs/05_diffusion.ipynb #f2880b95
 class LatentDiffusion(nn.Module):
     "DDPM over modality latents [B, M, D] with present-modality conditioning and classifier-free guidance"
     def __init__(self, n_mod, d, denoiser='mlp', p_uncond=.1, T=1000, prediction='epsilon', clip=None, **kwargs):
@@ -90,75 +91,85 @@ class LatentDiffusion(nn.Module):
         self.net = nets[denoiser](n_mod, d, **(dict(T=T) if denoiser == 'unet' else {}), **kwargs) if isinstance(denoiser, str) else denoiser
         self.ddpm, self.ddim = make_schedulers(T, prediction=prediction, clip=clip)
 
-    def loss(self, z0, present, generator=None, repeats: int = 1):
-        "L_diff: noise-prediction MSE on present, non-condition modalities; condition = a random part of the present ones; `repeats` draws per patient"
-        if repeats > 1: z0, present = z0.repeat(repeats, 1, 1), present.repeat(repeats, 1)    # more (t, noise, condition) draws, one step
-        B, g, dev = len(z0), generator, z0.device
-        keep = (torch.rand(B, self.n_mod, device=dev, generator=g) < .5) & present
-        only = present.sum(1) == 1                                        # a single present modality: learn it unconditionally
-        keep = keep & ~only[:, None]
-        full = (keep == present).all(1)                                   # leave at least one present target per row
-        if full.any():
-            r = torch.multinomial(present[full].float(), 1, generator=g).squeeze(1)
-            keep[full.nonzero().squeeze(1), r] = False
-        keep &= ~(torch.rand(B, 1, device=dev, generator=g) < self.p_uncond)  # condition dropout (classifier-free)
-        target = present & ~keep
-        return (self.error(z0, keep, generator=g) * target).sum() / target.sum().clamp(min=1)
+# %% ../nbs/05_diffusion.ipynb #dcc0b232
+@patch
+def loss(self: LatentDiffusion, z0, present, generator=None, repeats: int = 1):
+    "L_diff: the denoiser's squared error on present, non-condition modalities; condition = a random part of the present ones; `repeats` draws per patient"
+    if repeats > 1: z0, present = z0.repeat(repeats, 1, 1), present.repeat(repeats, 1)    # more (t, noise, condition) draws, one step
+    B, g, dev = len(z0), generator, z0.device
+    keep = (torch.rand(B, self.n_mod, device=dev, generator=g) < .5) & present
+    only = present.sum(1) == 1                                        # a single present modality: learn it unconditionally
+    keep = keep & ~only[:, None]
+    full = (keep == present).all(1)                                   # leave at least one present target per row
+    if full.any():
+        r = torch.multinomial(present[full].float(), 1, generator=g).squeeze(1)
+        keep[full.nonzero().squeeze(1), r] = False
+    keep &= ~(torch.rand(B, 1, device=dev, generator=g) < self.p_uncond)  # condition dropout (classifier-free)
+    target = present & ~keep
+    return (self.error(z0, keep, generator=g) * target).sum() / target.sum().clamp(min=1)
 
-    def error(self, z0, keep, generator=None):
-        "[B, M]: the denoiser's squared error on its target (noise, $z_0$ or velocity) at a random $t$, given the latents where `keep`"
-        B, dev = len(z0), z0.device
-        x0 = torch.nan_to_num(z0)
-        t = torch.randint(0, self.ddpm.config.num_train_timesteps, (B,), device=dev, generator=generator)
-        eps = torch.randn(x0.shape, device=dev, generator=generator)
-        pred = self.net(self.ddpm.add_noise(x0, eps, t), t, x0, keep)
-        goal = {'epsilon': eps, 'sample': x0}.get(self.prediction) if self.prediction != 'v_prediction' else self.ddpm.get_velocity(x0, eps, t)
-        return ((pred - goal) ** 2).mean(-1)
+@patch
+def error(self: LatentDiffusion, z0, keep, generator=None):
+    "[B, M]: the denoiser's squared error on its target (noise, $z_0$ or velocity) at a random $t$, given the latents where `keep`"
+    B, dev = len(z0), z0.device
+    x0 = torch.nan_to_num(z0)
+    t = torch.randint(0, self.ddpm.config.num_train_timesteps, (B,), device=dev, generator=generator)
+    eps = torch.randn(x0.shape, device=dev, generator=generator)
+    pred = self.net(self.ddpm.add_noise(x0, eps, t), t, x0, keep)
+    goal = {'epsilon': eps, 'sample': x0}.get(self.prediction) if self.prediction != 'v_prediction' else self.ddpm.get_velocity(x0, eps, t)
+    return ((pred - goal) ** 2).mean(-1)
 
-    def sample(self, y, cmask, steps: int = 25, w: float = 1., eta: float = 1., generator=None, shared_noise: bool = False,
-               grad: bool = False):
-        """z_0 [B, M, D] from DDIM (`steps` steps, noise `eta`) with guidance `w`, given condition latents `y` where `cmask`;
-        `shared_noise`: every row gets the same noise draws, so a row's sample does not depend on the rest of the batch;
-        `grad`: differentiable in `y` (where grad is enabled), for explanations that follow the imputation"""
-        with torch.set_grad_enabled(grad and torch.is_grad_enabled()): return self._sample(y, cmask, steps, w, eta, generator, shared_noise)
+# %% ../nbs/05_diffusion.ipynb #8dbaf3ff
+@patch
+def sample(self: LatentDiffusion, y, cmask, steps: int = 25, w: float = 1., eta: float = 1., generator=None, shared_noise: bool = False,
+           grad: bool = False):
+    """z_0 [B, M, D] from DDIM (`steps` steps, noise `eta`) with guidance `w`, given condition latents `y` where `cmask`;
+    `shared_noise`: every row gets the same noise draws, so a row's sample does not depend on the rest of the batch;
+    `grad`: differentiable in `y` (where grad is enabled), for explanations that follow the imputation"""
+    with torch.set_grad_enabled(grad and torch.is_grad_enabled()): return self._sample(y, cmask, steps, w, eta, generator, shared_noise)
 
-    def _sample(self, y, cmask, steps, w, eta, generator, shared_noise):
-        from diffusers import DDIMScheduler
-        sched = DDIMScheduler.from_config(self.ddim.config)
-        sched.set_timesteps(steps)
-        B, dev = len(y), y.device
-        noise = lambda: (torch.randn(1, self.n_mod, self.d, generator=generator, device=dev).expand(B, -1, -1) if shared_noise
-                         else torch.randn(B, self.n_mod, self.d, generator=generator, device=dev))
-        z = noise()
-        none = torch.zeros_like(cmask)
-        for t in sched.timesteps:
-            tt = torch.full((B,), int(t), device=dev, dtype=torch.long)
-            if w == 1: e = self.net(z, tt, y, cmask)
-            else:
-                e_u = self.net(z, tt, y, none)
-                e = e_u if w == 0 else e_u + w * (self.net(z, tt, y, cmask) - e_u)
-            z = sched.step(e, t, z, eta=eta, variance_noise=noise() if eta > 0 else None).prev_sample
-        return z
+@patch
+def _sample(self: LatentDiffusion, y, cmask, steps, w, eta, generator, shared_noise):
+    from diffusers import DDIMScheduler
+    sched = DDIMScheduler.from_config(self.ddim.config)
+    sched.set_timesteps(steps)
+    B, dev = len(y), y.device
+    noise = lambda: (torch.randn(1, self.n_mod, self.d, generator=generator, device=dev).expand(B, -1, -1) if shared_noise
+                     else torch.randn(B, self.n_mod, self.d, generator=generator, device=dev))
+    z = noise()
+    none = torch.zeros_like(cmask)
+    for t in sched.timesteps:
+        tt = torch.full((B,), int(t), device=dev, dtype=torch.long)
+        if w == 1: e = self.net(z, tt, y, cmask)
+        else:
+            e_u = self.net(z, tt, y, none)
+            e = e_u if w == 0 else e_u + w * (self.net(z, tt, y, cmask) - e_u)
+        z = sched.step(e, t, z, eta=eta, variance_noise=noise() if eta > 0 else None).prev_sample
+    return z
 
-    def posterior_mean(self, y, cmask, n: int = 8, generator=None, shared_noise: bool = False, grad: bool = False):
-        """$E[z_0 \mid y]$ in one step: a $z_0$-predicting denoiser's estimate at $t = T-1$ from pure noise, where the
-        noisy state carries no information, averaged over `n` noise draws; absent modalities filled, present ones kept"""
-        with torch.set_grad_enabled(grad and torch.is_grad_enabled()): return self._posterior_mean(y, cmask, n, generator, shared_noise)
+# %% ../nbs/05_diffusion.ipynb #7c001b92
+@patch
+def posterior_mean(self: LatentDiffusion, y, cmask, n: int = 8, generator=None, shared_noise: bool = False, grad: bool = False):
+    """$E[z_0 \mid y]$ in one step: a $z_0$-predicting denoiser's estimate at $t = T-1$ from pure noise, where the
+    noisy state carries no information, averaged over `n` noise draws; absent modalities filled, present ones kept"""
+    with torch.set_grad_enabled(grad and torch.is_grad_enabled()): return self._posterior_mean(y, cmask, n, generator, shared_noise)
 
-    def _posterior_mean(self, y, cmask, n, generator, shared_noise):
-        if self.prediction != 'sample': raise ValueError(f"the one-step posterior mean needs prediction='sample', not {self.prediction!r}")
-        B, dev = len(y), y.device
-        y = torch.nan_to_num(y)
-        tt = torch.full((B,), self.ddpm.config.num_train_timesteps - 1, device=dev, dtype=torch.long)
-        noise = lambda: (torch.randn(1, self.n_mod, self.d, generator=generator, device=dev).expand(B, -1, -1) if shared_noise
-                         else torch.randn(B, self.n_mod, self.d, generator=generator, device=dev))
-        m = torch.stack([self.net(noise(), tt, y, cmask) for _ in range(n)]).mean(0)
-        return torch.where(cmask[..., None], y, m)
+@patch
+def _posterior_mean(self: LatentDiffusion, y, cmask, n, generator, shared_noise):
+    if self.prediction != 'sample': raise ValueError(f"the one-step posterior mean needs prediction='sample', not {self.prediction!r}")
+    B, dev = len(y), y.device
+    y = torch.nan_to_num(y)
+    tt = torch.full((B,), self.ddpm.config.num_train_timesteps - 1, device=dev, dtype=torch.long)
+    noise = lambda: (torch.randn(1, self.n_mod, self.d, generator=generator, device=dev).expand(B, -1, -1) if shared_noise
+                     else torch.randn(B, self.n_mod, self.d, generator=generator, device=dev))
+    m = torch.stack([self.net(noise(), tt, y, cmask) for _ in range(n)]).mean(0)
+    return torch.where(cmask[..., None], y, m)
 
-    def impute(self, z0, present, n: int = 1, **kwargs):
-        "Fill the latents of absent modalities ([B, M, D], NaN or anything where not `present`); `n` > 1: a stack of n imputations"
-        outs = []
-        for _ in range(n):
-            s = self.sample(torch.nan_to_num(z0), present, **kwargs)
-            outs.append(torch.where(present[..., None], torch.nan_to_num(z0), s))
-        return outs[0] if n == 1 else torch.stack(outs)
+@patch
+def impute(self: LatentDiffusion, z0, present, n: int = 1, **kwargs):
+    "Fill the latents of absent modalities ([B, M, D], NaN or anything where not `present`); `n` > 1: a stack of n imputations"
+    outs = []
+    for _ in range(n):
+        s = self.sample(torch.nan_to_num(z0), present, **kwargs)
+        outs.append(torch.where(present[..., None], torch.nan_to_num(z0), s))
+    return outs[0] if n == 1 else torch.stack(outs)

@@ -641,7 +641,7 @@ def plot_volume_cam(vol, cam, n: int = 5, axis: int = 0, axs=None, alpha: float 
         ax.set_title(f'slice {k}', fontsize=8); ax.set_xticks([]); ax.set_yticks([])
     return axs
 
-# %% ../nbs/11_explain.ipynb #7d29bd04
+# %% ../nbs/11_explain.ipynb #2bcd2b72
 class MDRDxInterpretation(Interpretation):
     "Explanations of an MDR-Dx learner's predictions on the patients of `dl`: modality Shapley values, image heatmaps, token and lab attributions, their figures and scores"
     def __init__(self, learn: Learner, dl, inputs: dict, presence: torch.Tensor, logits: torch.Tensor, targs=None, act=None, base=None):
@@ -705,139 +705,152 @@ class MDRDxInterpretation(Interpretation):
                 torch.stack([log_odds(self.logits, t, self.task).mean() for t in range(self.logits.shape[1])])
         return self._base
 
-    def modality_attribution(self, idxs=None, target=None, base='train') -> ModalityAttribution:
-        "Exact modality Shapley values and fusion weights (`base`: 'train' for `self.base`, else as `modality_shapley`)"
-        inp, pres = self.batch(idxs)
-        return modality_shapley(self.model, inp, pres, self.targets(idxs, target), base=self.base if base == 'train' else base)
+# %% ../nbs/11_explain.ipynb #716479ac
+@patch
+def modality_attribution(self: MDRDxInterpretation, idxs=None, target=None, base='train') -> ModalityAttribution:
+    "Exact modality Shapley values and fusion weights (`base`: 'train' for `self.base`, else as `modality_shapley`)"
+    inp, pres = self.batch(idxs)
+    return modality_shapley(self.model, inp, pres, self.targets(idxs, target), base=self.base if base == 'train' else base)
 
-    def image_map(self, idxs=None, target=None, modality=None, method: str | None = None, layer=None, **kwargs) -> torch.Tensor:
-        "A heatmap per patient [n, *spatial]: `method` 'gradcam' or 'gradcam-element' (`grad_cam` at `layer`), 'ig' or 'saliency' (`pixel_attribution`), 'rollout'; default Grad-CAM, rollout for a ViT"
-        inp, pres = self.batch(idxs)
-        name = _modality(self.model, modality, (ModalityKind.image2d, ModalityKind.volume3d), 'an image map')
-        enc = self.model.encoders[name]
-        if method is None: method = 'rollout' if isinstance(enc, ImageEncoder) and enc.is_vit else 'gradcam'
-        if method not in ('rollout', 'ig', 'saliency', *_CAMS):
-            raise ValueError(f"method is one of {['rollout', *_CAMS, 'ig', 'saliency']}, not {method!r}")
-        if method == 'rollout': return attention_rollout(self.model, inp, pres, name, **kwargs)
-        if method in _CAMS: return grad_cam(self.model, inp, pres, self.targets(idxs, target), name, layer, _CAMS[method])
-        return pixel_attribution(self.model, inp, pres, self.targets(idxs, target), name, method, **kwargs)
+@patch
+def image_map(self: MDRDxInterpretation, idxs=None, target=None, modality=None, method: str | None = None, layer=None, **kwargs) -> torch.Tensor:
+    "A heatmap per patient [n, *spatial]: `method` 'gradcam' or 'gradcam-element' (`grad_cam` at `layer`), 'ig' or 'saliency' (`pixel_attribution`), 'rollout'; default Grad-CAM, rollout for a ViT"
+    inp, pres = self.batch(idxs)
+    name = _modality(self.model, modality, (ModalityKind.image2d, ModalityKind.volume3d), 'an image map')
+    enc = self.model.encoders[name]
+    if method is None: method = 'rollout' if isinstance(enc, ImageEncoder) and enc.is_vit else 'gradcam'
+    if method not in ('rollout', 'ig', 'saliency', *_CAMS):
+        raise ValueError(f"method is one of {['rollout', *_CAMS, 'ig', 'saliency']}, not {method!r}")
+    if method == 'rollout': return attention_rollout(self.model, inp, pres, name, **kwargs)
+    if method in _CAMS: return grad_cam(self.model, inp, pres, self.targets(idxs, target), name, layer, _CAMS[method])
+    return pixel_attribution(self.model, inp, pres, self.targets(idxs, target), name, method, **kwargs)
 
-    def token_attribution(self, idxs=None, target=None, modality=None, method='saliency', **kwargs) -> TokenAttribution:
-        "Per-token attributions of a text modality (see `token_attribution`)"
-        inp, pres = self.batch(idxs)
-        return token_attribution(self.model, inp, pres, self.targets(idxs, target), modality, method, **kwargs)
+@patch
+def token_attribution(self: MDRDxInterpretation, idxs=None, target=None, modality=None, method='saliency', **kwargs) -> TokenAttribution:
+    "Per-token attributions of a text modality (see `token_attribution`)"
+    inp, pres = self.batch(idxs)
+    return token_attribution(self.model, inp, pres, self.targets(idxs, target), modality, method, **kwargs)
 
-    def lab_attribution(self, idxs=None, target=None, modality=None, **kwargs) -> pd.DataFrame:
-        "Integrated gradients per lab value, one column per lab (see `lab_attribution`)"
-        inp, pres = self.batch(idxs)
-        name = _modality(self.model, modality, (ModalityKind.tabular,), 'lab attribution')
-        a = lab_attribution(self.model, inp, pres, self.targets(idxs, target), name, **kwargs)
-        cols = self.norms[name].features if name in self.norms else [f'lab{c}' for c in range(a.shape[1])]
-        return pd.DataFrame(a.numpy(), columns=cols, index=[self.patient_ids[i] for i in self._idxs(idxs)])
+@patch
+def lab_attribution(self: MDRDxInterpretation, idxs=None, target=None, modality=None, **kwargs) -> pd.DataFrame:
+    "Integrated gradients per lab value, one column per lab (see `lab_attribution`)"
+    inp, pres = self.batch(idxs)
+    name = _modality(self.model, modality, (ModalityKind.tabular,), 'lab attribution')
+    a = lab_attribution(self.model, inp, pres, self.targets(idxs, target), name, **kwargs)
+    cols = self.norms[name].features if name in self.norms else [f'lab{c}' for c in range(a.shape[1])]
+    return pd.DataFrame(a.numpy(), columns=cols, index=[self.patient_ids[i] for i in self._idxs(idxs)])
 
-    def tokenizer(self, name):
-        "The tokenizer of text modality `name` (to turn token ids back into words)"
-        if name not in self._tok:
-            from mdrdx.data.cache import load_tokenizer
-            self._tok[name] = load_tokenizer(self.specs[name].tokenizer)
-        return self._tok[name]
+@patch
+def tokenizer(self: MDRDxInterpretation, name):
+    "The tokenizer of text modality `name` (to turn token ids back into words)"
+    if name not in self._tok:
+        from mdrdx.data.cache import load_tokenizer
+        self._tok[name] = load_tokenizer(self.specs[name].tokenizer)
+    return self._tok[name]
 
-    def explain(self, i: int, target=None, text_method: str = 'saliency', image_method: str | None = None, layer=None) -> dict:
-        "Every explanation of patient `i` that applies, with each explainer's run time in seconds"
-        t = int(self.targets([i], target)[0])
-        ex = dict(index=i, patient=self.patient_ids[i], target=self.classes[t], target_index=t,
-                  prob=float(self.probs[i, t]), present=[n for n, p in zip(self.names, self.presence[i]) if p],
-                  images={}, texts={}, labs={}, seconds={})
-        if self.targs is not None and self.task != 'multiclass':
-            ex['truth'] = [c for c, v in zip(self.classes, self.targs[i]) if v]
-        elif self.targs is not None: ex['truth'] = [self.classes[int(self.targs[i])]]
-        def timed(key, fn):
-            t0 = time.perf_counter(); r = fn(); ex['seconds'][key] = time.perf_counter() - t0
-            return r
-        _ = self.base                                              # the reference is computed once, not timed
-        ex['modalities'] = timed('modality shapley', lambda: self.modality_attribution([i], t))
-        for n in self.names:
-            k, j = ModalityKind.of(self.specs[n].kind), self.names.index(n)
-            if not self.presence[i, j]: continue
-            if k.is_imaging:
-                enc = self.model.encoders[n]
-                what = image_method or ('rollout' if isinstance(enc, ImageEncoder) and enc.is_vit else 'gradcam')
-                ex['images'][n] = timed(f'{n} {what}', lambda: self.image_map([i], t, n, what, layer)[0])
-                ex['image_method'] = what
-            elif k == ModalityKind.text and isinstance(self.inputs[n], dict):
-                ta = timed(f'{n} token {text_method}', lambda: self.token_attribution([i], t, n, text_method))
-                ex['texts'][n] = words_of(self.tokenizer(n), ta.input_ids[0], ta.scores[0], ta.mask[0])
-            elif k == ModalityKind.tabular:
-                ex['labs'][n] = timed(f'{n} integrated gradients', lambda: self.lab_attribution([i], t, n).iloc[0])
-        ex['text_method'] = text_method
-        return ex
+# %% ../nbs/11_explain.ipynb #d9cde912
+@patch
+def explain(self: MDRDxInterpretation, i: int, target=None, text_method: str = 'saliency', image_method: str | None = None, layer=None) -> dict:
+    "Every explanation of patient `i` that applies, with each explainer's run time in seconds"
+    t = int(self.targets([i], target)[0])
+    ex = dict(index=i, patient=self.patient_ids[i], target=self.classes[t], target_index=t,
+              prob=float(self.probs[i, t]), present=[n for n, p in zip(self.names, self.presence[i]) if p],
+              images={}, texts={}, labs={}, seconds={})
+    if self.targs is not None and self.task != 'multiclass':
+        ex['truth'] = [c for c, v in zip(self.classes, self.targs[i]) if v]
+    elif self.targs is not None: ex['truth'] = [self.classes[int(self.targs[i])]]
+    def timed(key, fn):
+        t0 = time.perf_counter(); r = fn(); ex['seconds'][key] = time.perf_counter() - t0
+        return r
+    _ = self.base                                              # the reference is computed once, not timed
+    ex['modalities'] = timed('modality shapley', lambda: self.modality_attribution([i], t))
+    for n in self.names:
+        k, j = ModalityKind.of(self.specs[n].kind), self.names.index(n)
+        if not self.presence[i, j]: continue
+        if k.is_imaging:
+            enc = self.model.encoders[n]
+            what = image_method or ('rollout' if isinstance(enc, ImageEncoder) and enc.is_vit else 'gradcam')
+            ex['images'][n] = timed(f'{n} {what}', lambda: self.image_map([i], t, n, what, layer)[0])
+            ex['image_method'] = what
+        elif k == ModalityKind.text and isinstance(self.inputs[n], dict):
+            ta = timed(f'{n} token {text_method}', lambda: self.token_attribution([i], t, n, text_method))
+            ex['texts'][n] = words_of(self.tokenizer(n), ta.input_ids[0], ta.scores[0], ta.mask[0])
+        elif k == ModalityKind.tabular:
+            ex['labs'][n] = timed(f'{n} integrated gradients', lambda: self.lab_attribution([i], t, n).iloc[0])
+    ex['text_method'] = text_method
+    return ex
 
-    def plot_patient(self, i: int, target=None, ex: dict | None = None, masks: dict | None = None, text_method: str = 'saliency',
-                     image_method: str | None = None, layer=None, figsize=None):
-        "One figure for patient `i`: images with heatmaps (lesion outlines from `masks` {modality: [N, ...]}), reports with highlighted words, modality bars, lab bars"
-        import matplotlib.pyplot as plt
-        ex = self.explain(i, target, text_method, image_method, layer) if ex is None else ex
-        kinds = {n: ModalityKind.of(self.specs[n].kind) for n in self.names}
-        panels = [n for n in self.names if kinds[n].is_imaging] + [n for n in self.names if kinds[n] == 'text'] + \
-                 ['_modalities'] + [n for n in self.names if kinds[n] == 'tabular']
-        widths = [1.3 if p != '_modalities' and kinds[p] == 'text' else 1. for p in panels]
-        fig, axs = plt.subplots(1, len(panels), figsize=figsize or (3.3 * sum(widths), 3.3), gridspec_kw={'width_ratios': widths})
-        axs, texts = np.atleast_1d(axs), []
-        names = {'gradcam': 'Grad-CAM', 'gradcam-element': 'Grad-CAM, element-wise', 'ig': 'integrated gradients',
-                 'saliency': 'saliency', 'rollout': 'attention rollout'}
-        for ax, p in zip(axs, panels):
-            if p == '_modalities':
-                plot_modality_attribution(ex['modalities'], 0, ax=ax); continue
-            j, k = self.names.index(p), kinds[p]
-            if not self.presence[i, j]:
-                ax.text(.5, .5, f'{p}\nmissing\n(imputed by the model)', ha='center', va='center', color='grey', transform=ax.transAxes)
-                ax.set_xticks([]); ax.set_yticks([]); ax.set_title(p, fontsize=9); continue
-            if k.is_imaging:
-                x, cam = self.inputs[p][i, 0].float().cpu().numpy(), ex['images'][p].numpy()
-                m = None if masks is None or p not in masks else np.asarray(masks[p][i])
-                if k == ModalityKind.volume3d:                     # the axial slice holding most of the map
-                    s = int(np.nanargmax(np.nansum(np.clip(cam, 0, None), (1, 2)))) if np.nanmax(cam) > 0 else cam.shape[0] // 2
-                    x, cam, m = x[s], cam[s], (None if m is None else m[s])
-                top = np.nanmax(cam) if np.nanmax(cam) > 0 else 1.
-                ax.imshow(x, cmap='gray'); ax.imshow(np.clip(cam / top, 0, 1), cmap='jet', alpha=.4, vmin=0, vmax=1)
-                if m is not None and m.any(): ax.contour(m, levels=[.5], colors='white', linewidths=1)
-                ax.set_xticks([]); ax.set_yticks([])
-                ax.set_title(f"{p}: {names.get(ex['image_method'], ex['image_method'])}" + (f" (slice {s})" if k == ModalityKind.volume3d else ''), fontsize=9)
-            elif k == ModalityKind.text:
-                if p in ex['texts']: texts.append((ax, p))
-                else: ax.axis('off'); ax.set_title(f'{p} (no tokens)', fontsize=9)
-            else:
-                a = ex['labs'][p]
-                measured = (self.inputs[p][i, len(a):] == 0).cpu().numpy()
-                plot_labs(a.values, list(a.index), measured, ax=ax, title=p)
-        truth = ', '.join(ex.get('truth', [])) or 'none'
-        fig.suptitle(f"{ex['patient']}: p({ex['target']}) = {ex['prob']:.2f}   (findings: {truth})", fontsize=10)
-        for ax, _ in texts: ax.axis('off')
-        fig.tight_layout()
-        for ax, p in texts:                                        # words last: their wrapping needs the final axes size
-            plot_tokens(ex['texts'][p], ax=ax, signed=ex['text_method'] != 'saliency', title=f"{p}: {names.get(ex['text_method'], ex['text_method'])}")
-        return fig
+# %% ../nbs/11_explain.ipynb #3e37c54d
+@patch
+def plot_patient(self: MDRDxInterpretation, i: int, target=None, ex: dict | None = None, masks: dict | None = None, text_method: str = 'saliency',
+                 image_method: str | None = None, layer=None, figsize=None):
+    "One figure for patient `i`: images with heatmaps (lesion outlines from `masks` {modality: [N, ...]}), reports with highlighted words, modality bars, lab bars"
+    import matplotlib.pyplot as plt
+    ex = self.explain(i, target, text_method, image_method, layer) if ex is None else ex
+    kinds = {n: ModalityKind.of(self.specs[n].kind) for n in self.names}
+    panels = [n for n in self.names if kinds[n].is_imaging] + [n for n in self.names if kinds[n] == 'text'] + \
+             ['_modalities'] + [n for n in self.names if kinds[n] == 'tabular']
+    widths = [1.3 if p != '_modalities' and kinds[p] == 'text' else 1. for p in panels]
+    fig, axs = plt.subplots(1, len(panels), figsize=figsize or (3.3 * sum(widths), 3.3), gridspec_kw={'width_ratios': widths})
+    axs, texts = np.atleast_1d(axs), []
+    names = {'gradcam': 'Grad-CAM', 'gradcam-element': 'Grad-CAM, element-wise', 'ig': 'integrated gradients',
+             'saliency': 'saliency', 'rollout': 'attention rollout'}
+    for ax, p in zip(axs, panels):
+        if p == '_modalities':
+            plot_modality_attribution(ex['modalities'], 0, ax=ax); continue
+        j, k = self.names.index(p), kinds[p]
+        if not self.presence[i, j]:
+            ax.text(.5, .5, f'{p}\nmissing\n(imputed by the model)', ha='center', va='center', color='grey', transform=ax.transAxes)
+            ax.set_xticks([]); ax.set_yticks([]); ax.set_title(p, fontsize=9); continue
+        if k.is_imaging:
+            x, cam = self.inputs[p][i, 0].float().cpu().numpy(), ex['images'][p].numpy()
+            m = None if masks is None or p not in masks else np.asarray(masks[p][i])
+            if k == ModalityKind.volume3d:                     # the axial slice holding most of the map
+                s = int(np.nanargmax(np.nansum(np.clip(cam, 0, None), (1, 2)))) if np.nanmax(cam) > 0 else cam.shape[0] // 2
+                x, cam, m = x[s], cam[s], (None if m is None else m[s])
+            top = np.nanmax(cam) if np.nanmax(cam) > 0 else 1.
+            ax.imshow(x, cmap='gray'); ax.imshow(np.clip(cam / top, 0, 1), cmap='jet', alpha=.4, vmin=0, vmax=1)
+            if m is not None and m.any(): ax.contour(m, levels=[.5], colors='white', linewidths=1)
+            ax.set_xticks([]); ax.set_yticks([])
+            ax.set_title(f"{p}: {names.get(ex['image_method'], ex['image_method'])}" + (f" (slice {s})" if k == ModalityKind.volume3d else ''), fontsize=9)
+        elif k == ModalityKind.text:
+            if p in ex['texts']: texts.append((ax, p))
+            else: ax.axis('off'); ax.set_title(f'{p} (no tokens)', fontsize=9)
+        else:
+            a = ex['labs'][p]
+            measured = (self.inputs[p][i, len(a):] == 0).cpu().numpy()
+            plot_labs(a.values, list(a.index), measured, ax=ax, title=p)
+    truth = ', '.join(ex.get('truth', [])) or 'none'
+    fig.suptitle(f"{ex['patient']}: p({ex['target']}) = {ex['prob']:.2f}   (findings: {truth})", fontsize=10)
+    for ax, _ in texts: ax.axis('off')
+    fig.tight_layout()
+    for ax, p in texts:                                        # words last: their wrapping needs the final axes size
+        plot_tokens(ex['texts'][p], ax=ax, signed=ex['text_method'] != 'saliency', title=f"{p}: {names.get(ex['text_method'], ex['text_method'])}")
+    return fig
 
-    def deletion(self, modality: str, idxs=None, target=None, attributions=None, image_method: str = 'gradcam', layer=None,
-                 text_method: str = 'ig', **kwargs) -> DeletionCurve:
-        "Deletion curves of `modality` for patients `idxs`, ranked by `attributions` (default: `image_method` maps, `text_method` tokens, lab IG)"
-        inp, pres = self.batch(idxs)
-        tgt = self.targets(idxs, target)
-        if attributions is None:
-            k = ModalityKind.of(self.specs[modality].kind)
-            if k.is_imaging: attributions = self.image_map(idxs, tgt, modality, image_method, layer)
-            elif k == ModalityKind.text: attributions = self.token_attribution(idxs, tgt, modality, text_method).scores
-            else: attributions = lab_attribution(self.model, inp, pres, tgt, modality)
-        return deletion_curve(self.model, inp, pres, tgt, attributions, modality, **kwargs)
+# %% ../nbs/11_explain.ipynb #288622f7
+@patch
+def deletion(self: MDRDxInterpretation, modality: str, idxs=None, target=None, attributions=None, image_method: str = 'gradcam', layer=None,
+             text_method: str = 'ig', **kwargs) -> DeletionCurve:
+    "Deletion curves of `modality` for patients `idxs`, ranked by `attributions` (default: `image_method` maps, `text_method` tokens, lab IG)"
+    inp, pres = self.batch(idxs)
+    tgt = self.targets(idxs, target)
+    if attributions is None:
+        k = ModalityKind.of(self.specs[modality].kind)
+        if k.is_imaging: attributions = self.image_map(idxs, tgt, modality, image_method, layer)
+        elif k == ModalityKind.text: attributions = self.token_attribution(idxs, tgt, modality, text_method).scores
+        else: attributions = lab_attribution(self.model, inp, pres, tgt, modality)
+    return deletion_curve(self.model, inp, pres, tgt, attributions, modality, **kwargs)
 
-    def localisation(self, masks, idxs=None, target=None, modality=None, method: str | None = None, layer=None,
-                     thresh='otsu', tolerance: int = 0, relative: bool = False) -> pd.DataFrame:
-        "Dice and pointing game of the `method` maps of patients `idxs` against `masks` [N, ...] (one per patient of the interpretation)"
-        idxs = self._idxs(idxs)
-        cams = self.image_map(idxs, target, modality, method, layer)
-        df = localisation(cams, np.asarray(masks)[idxs.numpy()], thresh, tolerance=tolerance, relative=relative)
-        df.insert(0, 'patient', [self.patient_ids[i] for i in idxs])
-        return df
+@patch
+def localisation(self: MDRDxInterpretation, masks, idxs=None, target=None, modality=None, method: str | None = None, layer=None,
+                 thresh='otsu', tolerance: int = 0, relative: bool = False) -> pd.DataFrame:
+    "Dice and pointing game of the `method` maps of patients `idxs` against `masks` [N, ...] (one per patient of the interpretation)"
+    idxs = self._idxs(idxs)
+    cams = self.image_map(idxs, target, modality, method, layer)
+    df = localisation(cams, np.asarray(masks)[idxs.numpy()], thresh, tolerance=tolerance, relative=relative)
+    df.insert(0, 'patient', [self.patient_ids[i] for i in idxs])
+    return df
 
 # %% ../nbs/11_explain.ipynb #70cb9c48
 _interps = weakref.WeakKeyDictionary()
