@@ -4,6 +4,7 @@ PyTorch loop over the same model, the same batches and the same optimiser, and t
 
   python benchmarks/bench_train.py [--n 600] [--bs 32] [--epochs 2] [--warmup 0] [--csv out.csv]
   python benchmarks/bench_train.py --methods     # MDR-Dx (defaults) against early and late fusion, samples/s in one run
+  python benchmarks/bench_train.py --methods --variant 'fast:pixel_taper=True,train_impute_steps=3'   # and a variant
 
 Both runs train a freshly built model from the same seed for `--epochs` epochs on the phantom's training split
 (validation is skipped in both, so only the training loop is compared). With --warmup 0, samples/s is all samples
@@ -74,13 +75,14 @@ def measure(pt, bs: int = 32, epochs: int = 2, warmup: int = 0, opts=None, log=p
     return rows
 
 
-def methods(pt, bs: int = 32, epochs: int = 2, warmup: int = 0, opts=None, log=print) -> list:
+def methods(pt, bs: int = 32, epochs: int = 2, warmup: int = 0, opts=None, log=print, variants=None) -> list:
     "Training samples/s of MDR-Dx (the defaults), early fusion and late fusion as fastai learners, in one run, same batches"
     from mdrdx.learner import mdrdx_learner
     from mdrdx.baselines import EarlyFusion, LateFusion, baseline_learner
     opts = OPTS if opts is None else opts
     enc = opts.get('encoder_kwargs')
     build = {'MDR-Dx': lambda d: mdrdx_learner(d, seed=0, **opts),
+             **{f'MDR-Dx ({k})': (lambda d, v=v: mdrdx_learner(d, seed=0, **opts, **v)) for k, v in (variants or {}).items()},
              'early fusion': lambda d: baseline_learner(d, EarlyFusion.from_dls(d, d_model=opts.get('d_model', 64), encoder_kwargs=enc), seed=0),
              'late fusion': lambda d: baseline_learner(d, LateFusion.from_dls(d, d_model=opts.get('d_model', 64), encoder_kwargs=enc), seed=0)}
     rows = []
@@ -106,13 +108,18 @@ def main():
     ap.add_argument('--warmup', type=int, default=0, help='epochs not counted in samples/s')
     ap.add_argument('--csv', help='also write the table here')
     ap.add_argument('--methods', action='store_true', help='MDR-Dx against early and late fusion (fastai learners) instead')
+    ap.add_argument('--variant', action='append', default=[], metavar='NAME:KEY=VALUE,...',
+                    help="with --methods, another MDR-Dx row with these model options, e.g. 'fast:pixel_taper=True,train_impute_steps=3'")
     a = ap.parse_args()
     torch.set_num_threads(os.cpu_count() or 1)
     warnings.simplefilter('ignore')
     from mdrdx.data.table import phantom_table
     tmp = Path(tempfile.mkdtemp(prefix='mdrdx-bench-'))
     pt = phantom_table(tmp / 'ph', n=a.n, seed=0)
-    if a.methods: df = pd.DataFrame(methods(pt, a.bs, a.epochs, a.warmup))
+    import ast
+    variants = {v.split(':', 1)[0]: {kv.split('=', 1)[0]: ast.literal_eval(kv.split('=', 1)[1]) for kv in v.split(':', 1)[1].split(',')}
+                for v in a.variant}
+    if a.methods: df = pd.DataFrame(methods(pt, a.bs, a.epochs, a.warmup, variants=variants))
     else:
         df = pd.DataFrame(measure(pt, a.bs, a.epochs, a.warmup)).drop(columns='spread')
         df['fastai overhead'] = (df['samples/s'].iloc[1] / df['samples/s']).round(3)
