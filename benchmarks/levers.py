@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np, pandas as pd
 
 # every configuration is spelled out from the model's first defaults (OLD), so that the names keep their meaning when
-# the defaults change; 'default' is the model as `mdrdx_learner` builds it today (= gd+S+K4)
-OLD = dict(unimodal_heads=False, fused_gate=False, detach_fused=False, diff_prediction='epsilon', impute_draws=1)
+# the defaults change; 'default' is the model as `mdrdx_learner` builds it today (= gd+S+K4+W)
+OLD = dict(unimodal_heads=False, fused_gate=False, detach_fused=False, diff_prediction='epsilon', impute_draws=1, head_weights=False)
 U9 = dict(masking=.9, masking_schedule='uniform')                 # masking rate per batch from U[0, 0.9]
 HEADS = dict(OLD, unimodal_heads=True)                                  # per-modality heads with their own losses
 GD = dict(OLD, unimodal_heads=True, fused_gate=True, detach_fused=True)  # ... and a gated fused path that does not train the encoders

@@ -96,7 +96,7 @@ class MDRDx(Configurable, nn.Module):
                  lambda_diff=1., denoiser='mlp', pixel_decoder=True, concat_path=True, encoder_kwargs=None, seed=0,
                  unimodal_heads=True, lambda_uni=1., impute_draws=4, train_impute_steps=None, diff_repeats=1,
                  fused_gate=True, detach_fused=True, diff_standardize=False, diff_prediction='sample', encode_observed=False,
-                 impute_mode='sample', head_weights=False, pixel_taper=False):
+                 impute_mode='sample', head_weights=True, pixel_taper=False):
         super().__init__()
         self.specs, self.names = list(specs), [s.name for s in specs]
         self.M, self.D, self.task, self.n_out = len(self.specs), d_model, task, n_out

@@ -47,7 +47,7 @@ IU_CXR_LICENCE = ("Non-commercial research use only. The weights are derived fro
 
 PRETRAINED = {
     'phantom': Release(
-        'phantom', 'phantom', '2',               # 2: MDR-Dx with per-modality heads, gated fused path, z0 denoiser
+        'phantom', 'phantom', '3',               # 2: per-modality heads, gated fused path, z0 denoiser; 3: learned head weights
         options=dict(n=600, data_seed=0, img_size=64, vol_size=32, epochs=10, lr=3e-3, bs=32, d_model=64,
                      image='mobilenetv3_small_050', masking=.5, n_boot=1000),
         data=("The mdrdx phantom cohort (mdrdx.data.phantom, generator version {phantom_version}, seed {data_seed}): {n} procedurally "
@@ -66,7 +66,7 @@ PRETRAINED = {
                 "Bit-for-bit reproducible on the same hardware and software only; see the training record."],
         licence=PHANTOM_LICENCE, shippable=True),
     'iu-cxr': Release(
-        'iu-cxr', 'iu', '2',
+        'iu-cxr', 'iu', '3',
         options=dict(sections=('indication',), epochs=10, lr=3e-3, bs=32, d_model=64, masking=.5, n_boot=1000,
                      max_patients=0),
         data=("Indiana University chest X-ray reports (Open-i), as the PyPI package torchxrayvision ships them: the "
