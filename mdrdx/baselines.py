@@ -19,9 +19,9 @@ from fastai.callback.core import Callback
 from fastai.learner import Learner
 
 # %% auto #0
-__all__ = ['Baseline', 'Unimodal', 'EarlyFusion', 'LateFusion', 'product_of_experts', 'kl_std_normal', 'MVAE', 'random_subsets',
-           'MoPoE', 'DiffMICStyle', 'baseline_learner', 'mdrdx_ablations', 'ablation_learner', 'baseline_models',
-           'method_learner']
+__all__ = ['FUSION_BASELINES', 'Baseline', 'Unimodal', 'EarlyFusion', 'LateFusion', 'product_of_experts', 'kl_std_normal', 'MVAE',
+           'random_subsets', 'MoPoE', 'DiffMICStyle', 'baseline_learner', 'mdrdx_ablations', 'ablation_learner',
+           'baseline_models', 'method_learner']
 
 # %% ../nbs/08_baselines.ipynb #85f6177d
 def _mlp(d_in: int, d_hidden: int, d_out: int) -> nn.Sequential:
@@ -311,12 +311,14 @@ def ablation_learner(dls, name: str, **kwargs) -> Learner:
     return mdrdx_learner(dls, **{**kwargs, **model_opts, **learner_opts})
 
 # %% ../nbs/08_baselines.ipynb #e1869d4f
+FUSION_BASELINES = {'early fusion': EarlyFusion, 'late fusion': LateFusion, 'MVAE': MVAE, 'MoPoE': MoPoE, 'DiffMIC-style': DiffMICStyle}
+
 def baseline_models(dls, d_model: int = 64, encoder_kwargs: dict | None = None, unimodal=None,
                     options: dict | None = None, seed: int | None = None) -> dict:
     "{name: model} for every baseline: 'unimodal (<modality>)' for each of `unimodal` (default all), then the fusion ones"
     options = options or {}
     uni = {f'unimodal ({n})': n for n in (dls.table.names if unimodal is None else listify(unimodal))}
-    fused = {'early fusion': EarlyFusion, 'late fusion': LateFusion, 'MVAE': MVAE, 'MoPoE': MoPoE, 'DiffMIC-style': DiffMICStyle}
+    fused = FUSION_BASELINES
     unknown = set(options) - set(uni) - set(fused)
     if unknown: raise KeyError(f"options for unknown baselines {sorted(unknown)}; the baselines are {list(uni) + list(fused)}")
     out = {}
@@ -338,7 +340,6 @@ def method_learner(dls, name: str, d_model: int = 64, encoder_kwargs: dict | Non
         m = name.split(' ', 1)[1].strip('()')
         if m not in dls.train.dataset.names: raise KeyError(f"{name!r}: the cohort has no modality {m!r} (it has {dls.train.dataset.names})")
         return baseline_learner(dls, Unimodal.from_dls(dls, m, **kw), seed=seed)
-    fused = {'early fusion': EarlyFusion, 'late fusion': LateFusion, 'MVAE': MVAE, 'MoPoE': MoPoE, 'DiffMIC-style': DiffMICStyle}
-    if name not in fused:
-        raise KeyError(f"unknown method {name!r}; known: {list(mdrdx_ablations())}, {list(fused)} and 'unimodal <modality>'")
-    return baseline_learner(dls, fused[name].from_dls(dls, **kw), seed=seed)
+    if name not in FUSION_BASELINES:
+        raise KeyError(f"unknown method {name!r}; known: {list(mdrdx_ablations())}, {list(FUSION_BASELINES)} and 'unimodal <modality>'")
+    return baseline_learner(dls, FUSION_BASELINES[name].from_dls(dls, **kw), seed=seed)
