@@ -14,9 +14,8 @@ import pandas as pd
 import torch
 from fastcore.basics import listify, patch
 
-from ..core import (ModalityKind, is_missing, check_some_present, NoModalityError, package_dir, resolve_pretrained,
-                        DataLossWarning, warn_loss, shown)
-from .cache import MINILM, minilm_path, load_tokenizer, text_embedder   # frozen text encoders and their cache
+from ..core import (ModalityKind, is_missing, check_some_present, NoModalityError, DataLossWarning, warn_loss, shown)
+from .cache import load_tokenizer, text_embedder   # frozen text encoders and their cache
 
 # %% auto #0
 __all__ = ['COLUMN_KINDS', 'MISSING_MARKERS', 'MISSING_TOKEN', 'UNLABELLED', 'ModalitySpec', 'image2d', 'volume3d', 'text',
