@@ -282,6 +282,7 @@ class DiffMICStyle(Baseline):
         logits = prior_logits if self.training else self.to_logits(self.sample(c, p, generator=g[0]))
         return self.output(logits, losses, presence.float(), c, presence, y)
 
+# %% ../nbs/08_baselines.ipynb #b2214955
 def baseline_learner(dls, model, cbs=None, **kwargs) -> Learner:
     "`mdrdx_learner` for a baseline `model`: its own loss terms as metrics (its target reaches it through `TargetToModel` if it needs it)"
     kwargs.setdefault('loss_terms', tuple(f'L_{k}' for k in getattr(model, 'lambdas', {})))

@@ -24,6 +24,7 @@ def command(f):
     COMMANDS[f.__name__] = f
     return f
 
+# %% ../nbs/90_cli.ipynb #5053df4a
 def _usage() -> str:
     lines = [f"mdrdx {mdrdx.__version__}: multimodal diffusion models for robust, explainable diagnostics",
              "", "usage: mdrdx COMMAND [options] [--debug]    (mdrdx COMMAND --help for its options)", "", "commands:"]
@@ -37,6 +38,7 @@ def one_line(e: BaseException) -> str:
     notes = '; '.join(getattr(e, '__notes__', []))
     return ('' if plain else f"{type(e).__name__}: ") + msg + (f" ({notes})" if notes else '')
 
+# %% ../nbs/90_cli.ipynb #b52257d4
 def _format(message, category, filename, lineno, line=None):
     "Data losses as 'mdrdx: ...' lines; other warnings as Python shows them"
     if issubclass(category, DataLossWarning): return f"mdrdx: {message}\n"
@@ -225,6 +227,7 @@ def train(csv:str,                # the patient table (CSV)
     print(f"saved to {out}")
     return 0
 
+# %% ../nbs/90_cli.ipynb #cfc81278
 def _labelled(df, target):
     "Rows of `df` with every target column filled in"
     import numpy as np
@@ -253,6 +256,7 @@ def evaluate(model:str,           # a saved model (directory), a fastai export (
     if out: rob.to_csv(out, index=False); print(f"written to {out}")
     return 0
 
+# %% ../nbs/90_cli.ipynb #89494858
 def prediction_frame(learn, dl, pr):
     "One row per patient of `dl`: probabilities and spreads, and which modalities were missing, failed, imputed; `reason` where there is no prediction"
     import numpy as np, pandas as pd
@@ -272,6 +276,7 @@ def prediction_frame(learn, dl, pr):
     df['reason'] = [None if ok else why.get(pid, 'no usable modality') for pid, ok in zip(table.ids, has_p)]
     return df
 
+# %% ../nbs/90_cli.ipynb #b7bf253d
 @command
 def predict(model:str,            # a saved model (directory), a fastai export (.pkl) or a release's name
             csv:str,              # patients to diagnose (CSV; target columns optional)
@@ -383,6 +388,7 @@ def pretrained(action:_ACTION,
     if learn.card is None: raise FileNotFoundError(f"{name} has no model card")
     print(learn.card.to_markdown()); return 0
 
+# %% ../nbs/90_cli.ipynb #a672803e
 @command
 def ratings(action:_RATE,
             files:_FILES,

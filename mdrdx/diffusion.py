@@ -29,6 +29,7 @@ def time_embedding(t, dim):
     from diffusers.models.embeddings import get_timestep_embedding
     return get_timestep_embedding(t, dim, flip_sin_to_cos=True, downscale_freq_shift=0)
 
+# %% ../nbs/05_diffusion.ipynb #547b4778
 class TransformerDenoiser(nn.Module):
     "eps_theta(z_t, t, y) as a transformer over noisy-latent tokens and condition tokens"
     def __init__(self, n_mod, d, width=128, depth=3, heads=4):
@@ -49,6 +50,7 @@ class TransformerDenoiser(nn.Module):
         h = torch.cat([self.inp(zt), c], 1) + self.pos + self.t_mlp(time_embedding(t, self.width)).unsqueeze(1)
         return self.out(self.body(h)[:, :self.n_mod])
 
+# %% ../nbs/05_diffusion.ipynb #f34f84b6
 class MLPDenoiser(nn.Module):
     "eps_theta(z_t, t, y) as an MLP over the flattened state, condition, condition mask and time"
     def __init__(self, n_mod, d, width=256, depth=3):
@@ -63,6 +65,7 @@ class MLPDenoiser(nn.Module):
         x = torch.cat([zt.flatten(1), y.flatten(1), cmask.float(), time_embedding(t, self.width)], 1)
         return self.out(self.body(x)).view(-1, self.n_mod, self.d)
 
+# %% ../nbs/05_diffusion.ipynb #4c158fd8
 class UNetDenoiser(nn.Module):
     """eps_theta(z_t, t, y) as diffusers' `UNet1DModel` run along the latent dimensions, one channel per modality for the
     noisy state, the condition and the condition flag; `t / T` enters through its Gaussian Fourier features"""

@@ -117,6 +117,7 @@ def tiny_bert(hidden=64, layers=2, heads=2):
     return BertModel(BertConfig(vocab_size=tok.vocab_size, hidden_size=hidden, num_hidden_layers=layers,
                                 num_attention_heads=heads, intermediate_size=2 * hidden, max_position_embeddings=256))
 
+# %% ../nbs/02_encoders.ipynb #fcbbe6cd
 class TextEncoder(nn.Module):
     "A transformers encoder (or cached frozen embeddings) as a modality encoder -> [B, n, d_model]"
     def __init__(self, name_or_path='minilm', d_model=128, freeze=True, embedding_dim=None):

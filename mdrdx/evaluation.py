@@ -38,6 +38,7 @@ def score(probs, y, task: str = 'multilabel', thresh: float = .5) -> dict:
     return dict(auroc=macro_auroc(y, p), f1=per(skm.f1_score), sensitivity=per(skm.recall_score),
                 specificity=specificity_score(y, pred), accuracy=float((pred == y).mean()))
 
+# %% ../nbs/09_evaluation.ipynb #26a3b29b
 def auroc(probs, y, task: str = 'multilabel') -> float:
     "Macro AUROC by the rank-sum (Mann-Whitney U) identity: one vectorised pass, for bootstrap loops (labels with one class skipped)"
     p = np.asarray(probs, dtype=float)
@@ -49,6 +50,7 @@ def auroc(probs, y, task: str = 'multilabel') -> float:
     u = (stats.rankdata(p, axis=0) * y).sum(0) - n1 * (n1 + 1) / 2
     return float(np.mean(u[ok] / (n1[ok] * n0[ok])))
 
+# %% ../nbs/09_evaluation.ipynb #f72dd070
 def bootstrap_ci(stat, n: int, n_boot: int = 1000, level: float = .95, seed: int = 0):
     "Percentile CI of `stat(idx)` over `n_boot` resamples of the row indices 0..n-1 (`scipy.stats.bootstrap`); undefined resamples left out, with a warning"
     with warnings.catch_warnings():

@@ -38,11 +38,13 @@ def log_odds(logits: torch.Tensor, target, task: str = 'multilabel') -> torch.Te
     others = logits.masked_fill(F.one_hot(t, logits.shape[1]).bool(), float('-inf')).logsumexp(1)
     return l - others
 
+# %% ../nbs/11_explain.ipynb #7d42b534
 def log_prob(logits: torch.Tensor, target, task: str = 'multilabel') -> torch.Tensor:
     "log p(`target`) from `logits`: log-sigmoid of the logit, or log-softmax for 'multiclass'"
     lo = log_odds(logits, target, task)
     return F.logsigmoid(lo)             # log p = log sigmoid(log-odds), for both kinds of output
 
+# %% ../nbs/11_explain.ipynb #281dcb37
 def _unwrap(model):
     "The model of a `Learner`, or `model` itself"
     return model.model if isinstance(model, Learner) else model
@@ -71,6 +73,7 @@ def select_patients(inputs: dict, presence: torch.Tensor, idx):
     idx = idx.reshape(-1).to(presence.device)
     return {n: _rows(x, idx) for n, x in inputs.items()}, presence[idx]
 
+# %% ../nbs/11_explain.ipynb #d56e3d75
 def _targets(target, n: int, device=None) -> torch.Tensor:
     "`target` (one int, or one per patient) as a long tensor [n]"
     t = torch.as_tensor(target, device=device).long().reshape(-1)
@@ -135,6 +138,7 @@ class ModalityAttribution(NamedTuple):
                              'present': self.present.reshape(-1).numpy(), 'shapley': self.shapley.reshape(-1).numpy(),
                              'alpha': self.alpha.reshape(-1).numpy()})
 
+# %% ../nbs/11_explain.ipynb #b4dce352
 def head_log_odds(model) -> torch.Tensor:
     "[n_out] log-odds of each output from the classifier head on a zero latent (its bias): the default v(empty set)"
     m = _unwrap(model)
@@ -144,6 +148,7 @@ def head_log_odds(model) -> torch.Tensor:
     b = head.bias.detach()[None]
     return torch.stack([log_odds(b, t, _task(m))[0] for t in range(b.shape[1])])
 
+# %% ../nbs/11_explain.ipynb #721c42b7
 def _base_for(model, base, tgt) -> torch.Tensor:
     "v(empty set) per patient from `base`: None (the head's), a number, or one value per output"
     if base is None: base = head_log_odds(model)
@@ -181,6 +186,7 @@ def modality_shapley(model, inputs: dict, presence: torch.Tensor, target, base=N
             if hasattr(out, 'alpha'): alpha[i] = out.alpha[0].float().cpu()
     return ModalityAttribution(phi, alpha, full, v0.float().cpu(), presence.cpu(), list(getattr(model, 'names', range(M))))
 
+# %% ../nbs/11_explain.ipynb #d39c3722
 @torch.no_grad()
 def expected_log_odds(learn: Learner, dl=None) -> torch.Tensor:
     "[n_out] mean log-odds of each output over the patients of `dl` (default: the training set, in order): a SHAP-style reference v(empty set)"
@@ -189,6 +195,7 @@ def expected_log_odds(learn: Learner, dl=None) -> torch.Tensor:
     task = _task(learn.model)
     return torch.stack([log_odds(logits, t, task).mean() for t in range(logits.shape[1])])
 
+# %% ../nbs/11_explain.ipynb #c66bb759
 def plot_modality_attribution(attr: ModalityAttribution, i: int = 0, ax=None, title: str | None = None):
     "Bar chart of patient `i`'s modality Shapley values, with the fusion weight alpha of each modality; absent ones marked"
     import matplotlib.pyplot as plt
@@ -237,6 +244,7 @@ def cam_layer(encoder: nn.Module, layer=None, x: torch.Tensor | None = None) -> 
     if layer is not None: return stages[layer]
     return stages[-1] if x is None else _last_wide(encoder, stages, x)
 
+# %% ../nbs/11_explain.ipynb #2f221e62
 def _image_rows(model, inputs: dict, presence: torch.Tensor, target, modality, what: str):
     "The image/volume modality, an all-NaN map [B, *spatial], the rows that have it, and their inputs, presence and targets (None if no row has it)"
     name = _modality(model, modality, (ModalityKind.image2d, ModalityKind.volume3d), what)
@@ -330,6 +338,7 @@ class TokenAttribution(NamedTuple):
     mask: torch.Tensor         # [B, L] bool, the real tokens
     method: str
 
+# %% ../nbs/11_explain.ipynb #7ac20972
 def token_attribution(model, inputs: dict, presence: torch.Tensor, target, modality: str | None = None,
                       method: str = 'saliency', n_steps: int = 16) -> TokenAttribution:
     "Per-token attribution of `target` on a text modality: 'saliency' ||d log p / d e_i||, 'ig' integrated gradients or 'grad_x_input' (signed, log-odds)"
@@ -393,6 +402,7 @@ def words_of(tokenizer, ids, scores, mask=None) -> list:
         else: words.append((piece, s))
     return words
 
+# %% ../nbs/11_explain.ipynb #8c5f55e3
 def _shade(scores, signed: bool):
     import matplotlib
     s = np.asarray(scores, dtype=float)
@@ -408,6 +418,7 @@ def tokens_html(words: list, signed: bool = False) -> str:
              f'padding: 1px 2px; border-radius: 3px">{html.escape(w)}</span>' for (w, s), c in zip(words, cols)]
     return '<div style="line-height: 1.9; font-family: monospace">' + ' '.join(spans) + '</div>'
 
+# %% ../nbs/11_explain.ipynb #0821c672
 def plot_tokens(words: list, ax=None, signed: bool = False, fontsize: int = 8, title: str | None = None):
     "Draw `words` [(word, score)] as wrapped monospace text on backgrounds shaded by their scores"
     import matplotlib.pyplot as plt
@@ -473,6 +484,7 @@ class DeletionCurve(NamedTuple):
                     p=float(stats.wilcoxon(d, alternative='greater').pvalue) if len(d) > 1 and (d != 0).any() else np.nan,
                     frac_better=float((a < r).mean()))
 
+# %% ../nbs/11_explain.ipynb #ded90b78
 def _kind_of(model, name, x) -> str:
     "The modality kind of input `x` of modality `name` (from the model's specs, else from the input's shape)"
     specs = {s.name: ModalityKind.of(s.kind).value for s in getattr(model, 'specs', [])}
@@ -538,6 +550,7 @@ def deletion_curve(model, inputs: dict, presence: torch.Tensor, target, attribut
                 curves[o, :, k] = log_odds(_logits(model(inp, pres)), tgt, _task(model)).float().cpu().numpy()
     return DeletionCurve(np.asarray(fractions, dtype=float), curves[0], curves[1:].mean(0), rows.nonzero().squeeze(1).numpy())
 
+# %% ../nbs/11_explain.ipynb #3dba3812
 def plot_deletion(curves: dict, ax=None):
     "Mean deletion curves (attributed: solid, random: dashed) of several `{name: DeletionCurve}`"
     import matplotlib.pyplot as plt
@@ -575,17 +588,20 @@ def localisation(cams, masks, thresh='otsu', *, tolerance: int = 0, relative: bo
         rows.append(dict(dice=float(dice), hit=float(hit), chance=float(mt.mean())))
     return pd.DataFrame(rows)
 
+# %% ../nbs/11_explain.ipynb #69c8d5b4
 def threshold_sweep(cams, masks, levels=tuple(np.round(np.arange(.1, .95, .05), 2))) -> pd.Series:
     "Mean Dice of the maps against the masks with Otsu's threshold and at each of `levels` (fractions of each map's range); choose on patients other than the ones you score"
     out = {'otsu': localisation(cams, masks).dice.mean()}
     for a in levels: out[float(a)] = localisation(cams, masks, float(a), relative=True).dice.mean()
     return pd.Series(out, name='dice')
 
+# %% ../nbs/11_explain.ipynb #8e51ac53
 def best_threshold(cams, masks, **kwargs) -> dict:
     "The threshold of `threshold_sweep` with the highest mean Dice, as keyword arguments for `localisation`"
     t = threshold_sweep(cams, masks, **kwargs).idxmax()
     return dict(thresh=t, relative=t != 'otsu')
 
+# %% ../nbs/11_explain.ipynb #b5c36e6c
 def table_masks(dl, column: str, modality: str | None = None) -> np.ndarray:
     "Boolean masks [N, *size] of `dl`'s patients read from file paths in `column` of its patient table, resized like `modality`'s images (all False where no file)"
     import warnings
@@ -712,6 +728,7 @@ def modality_attribution(self: MDRDxInterpretation, idxs=None, target=None, base
     inp, pres = self.batch(idxs)
     return modality_shapley(self.model, inp, pres, self.targets(idxs, target), base=self.base if base == 'train' else base)
 
+# %% ../nbs/11_explain.ipynb #babd3ce4
 @patch
 def image_map(self: MDRDxInterpretation, idxs=None, target=None, modality=None, method: str | None = None, layer=None, **kwargs) -> torch.Tensor:
     "A heatmap per patient [n, *spatial]: `method` 'gradcam' or 'gradcam-element' (`grad_cam` at `layer`), 'ig' or 'saliency' (`pixel_attribution`), 'rollout'; default Grad-CAM, rollout for a ViT"
@@ -725,12 +742,14 @@ def image_map(self: MDRDxInterpretation, idxs=None, target=None, modality=None, 
     if method in _CAMS: return grad_cam(self.model, inp, pres, self.targets(idxs, target), name, layer, _CAMS[method])
     return pixel_attribution(self.model, inp, pres, self.targets(idxs, target), name, method, **kwargs)
 
+# %% ../nbs/11_explain.ipynb #4f11b84d
 @patch
 def token_attribution(self: MDRDxInterpretation, idxs=None, target=None, modality=None, method='saliency', **kwargs) -> TokenAttribution:
     "Per-token attributions of a text modality (see `token_attribution`)"
     inp, pres = self.batch(idxs)
     return token_attribution(self.model, inp, pres, self.targets(idxs, target), modality, method, **kwargs)
 
+# %% ../nbs/11_explain.ipynb #9391ce11
 @patch
 def lab_attribution(self: MDRDxInterpretation, idxs=None, target=None, modality=None, **kwargs) -> pd.DataFrame:
     "Integrated gradients per lab value, one column per lab (see `lab_attribution`)"
@@ -740,6 +759,7 @@ def lab_attribution(self: MDRDxInterpretation, idxs=None, target=None, modality=
     cols = self.norms[name].features if name in self.norms else [f'lab{c}' for c in range(a.shape[1])]
     return pd.DataFrame(a.numpy(), columns=cols, index=[self.patient_ids[i] for i in self._idxs(idxs)])
 
+# %% ../nbs/11_explain.ipynb #e99d7d6e
 @patch
 def tokenizer(self: MDRDxInterpretation, name):
     "The tokenizer of text modality `name` (to turn token ids back into words)"

@@ -197,6 +197,7 @@ def predict_logits(learn: Learner, dl):
     dl = dl.new(shuffle=False, drop_last=False)
     with learn.no_bar(), learn.no_logging(): return learn.get_preds(dl=dl, act=lambda x: x)
 
+# %% ../nbs/14_fairness.ipynb #312e3f6a
 def group_losses(learn: Learner, dl, groups) -> pd.Series:
     "Mean loss of the patients of each subgroup of `dl`, and their gap (max - min): what `GroupFairness(kind='loss')` evens out"
     logits, y = predict_logits(learn, dl)
@@ -206,6 +207,7 @@ def group_losses(learn: Learner, dl, groups) -> pd.Series:
     s['gap'] = s.max() - s.min()
     return s
 
+# %% ../nbs/14_fairness.ipynb #82eb2b85
 def fairness_report(probs, y, groups, task: str = 'multilabel', thresh=.5, min_n: int = 10, min_pos: int = 5) -> pd.DataFrame:
     "Per subgroup: n, AUROC (`subgroup_report`), and true- and false-positive rates at `thresh` (one, or one per label) averaged over the labels every group has `min_pos` positives (negatives) of; row 'gap': max - min"
     from mdrdx.evaluation import subgroup_report
@@ -255,6 +257,7 @@ def group_weights(groups, y=None, how: str = 'group') -> np.ndarray:
     else: raise ValueError(f"how is 'group' or 'group_label', not {how!r}")
     return w
 
+# %% ../nbs/14_fairness.ipynb #b808fef3
 class GroupReweight(GroupCallback):
     "Weights each training patient's classification loss by `group_weights` of the training patients, so that every subgroup counts the same"
     def __init__(self, groups, how: str = 'group'):

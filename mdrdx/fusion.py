@@ -25,6 +25,7 @@ class FusionOut(NamedTuple):
     attn: torch.Tensor       # [B, F, T] cross-attention over all tokens (head-averaged), T = total tokens
     token_modality: torch.Tensor  # [T] modality index of each token column of `attn`
 
+# %% ../nbs/04_fusion.ipynb #7410a805
 class ClinicalAttentionFusion(nn.Module):
     "Knowledge-biased fusion of modality tokens and embeddings into a shared latent"
     def __init__(self, modalities, d_model=128, n_findings=1, n_heads=4, log_prior=None, use_prior=True, train_prior=True):

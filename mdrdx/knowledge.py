@@ -20,6 +20,7 @@ def graphs_dir() -> Path:
     import mdrdx
     return Path(mdrdx.__file__).parent / 'assets' / 'graphs'
 
+# %% ../nbs/03_knowledge.ipynb #a73a9829
 class KnowledgeGraph:
     "A directed graph of clinical facts (finding -> anatomy / biomarker -> modality) and the priors it implies"
     def __init__(self, edges: pd.DataFrame, name: str = 'graph'):
@@ -90,6 +91,7 @@ class KnowledgeGraph:
         types = pd.Series([d.get('type') for _, d in self.g.nodes(data=True)]).value_counts().to_dict()
         return f"KnowledgeGraph({self.name!r}: {self.g.number_of_nodes()} nodes {types}, {self.g.number_of_edges()} edges)"
 
+# %% ../nbs/03_knowledge.ipynb #ccb29d55
 def modality_prior(log_prior: pd.DataFrame, weights=None, off: bool = False) -> np.ndarray:
     "A prior over modalities [M]: the finding-weighted mean of `log_prior` rows (zeros, i.e. uniform, when `off`)"
     if off: return np.zeros(log_prior.shape[1], np.float32)

@@ -44,6 +44,7 @@ def drop_modalities(presence: torch.Tensor, p: float, generator: torch.Generator
         keep[empty.nonzero().squeeze(1), pick] = True
     return keep
 
+# %% ../nbs/07_learner.ipynb #0c677f49
 class ModalityMasking(Callback):
     "Drop whole modalities of training patients with probability `p` by editing the presence mask (the batch's second input)"
     order = -5                                                  # before the model sees the batch
@@ -143,6 +144,7 @@ class MDRDxCallback(Callback):
             n = self.counts[phase]
             if n: self.rows += [{'epoch': self.epoch, 'phase': phase, 'term': k, 'value': v / n} for k, v in s.items()]
 
+# %% ../nbs/07_learner.ipynb #e7ef385b
 def _terms_rows(learn):
     cb = next((c for c in learn.cbs if isinstance(c, MDRDxCallback)), None)
     if cb is None or not getattr(cb, 'rows', None): raise ValueError("no loss terms recorded: fit the learner first")
@@ -153,6 +155,7 @@ def loss_terms(self: Learner) -> pd.DataFrame:
     "Mean of each loss term per epoch: rows epoch, columns (phase, term)"
     return pd.DataFrame(_terms_rows(self)).pivot_table(index='epoch', columns=['phase', 'term'], values='value')
 
+# %% ../nbs/07_learner.ipynb #9e7692b5
 @patch
 def plot_loss_terms(self: Learner, figsize=(9, 3)):
     "One panel per loss term, train and validation per epoch"
@@ -280,6 +283,7 @@ class Predictions(NamedTuple):
     samples: torch.Tensor        # [n, N, n_out] each imputation's probabilities
     presence: torch.Tensor = None  # [N, M] the modalities the model was given (files that failed to load are absent)
 
+# %% ../nbs/07_learner.ipynb #7cf7d938
 @contextmanager
 def no_metrics(learn: Learner):
     "Predict without computing the learner's metrics (new patients may have no label, or no prediction)"
@@ -288,6 +292,7 @@ def no_metrics(learn: Learner):
     try: yield learn
     finally: learn.metrics = old
 
+# %% ../nbs/07_learner.ipynb #7849888d
 class _SeenPresence(Callback):
     "Record the presence masks the model is given"
     order = 10
@@ -378,6 +383,7 @@ def save_pretrained(self: Learner, path) -> Path:
     save_model(m, str(path / 'model.safetensors'))
     return path
 
+# %% ../nbs/07_learner.ipynb #a0ea9500
 def _model_class(name: str):
     "The model class `config.json` names: a class of mdrdx only (nothing else is imported from a file)"
     mod, _, cls = name.rpartition('.')

@@ -134,6 +134,7 @@ def weights_digest(model: torch.nn.Module) -> str:
         h.update(f"{k}|{t.dtype}|{tuple(t.shape)}|".encode()); h.update(t.numpy().tobytes() if t.dtype != torch.bfloat16 else t.float().numpy().tobytes())
     return h.hexdigest()
 
+# %% ../nbs/16_pretrained.ipynb #76c852b8
 def _labels(table) -> list:
     t = table.target
     return list(t.classes) if t.task == 'multiclass' else list(t.columns)
@@ -148,6 +149,7 @@ def predict_split(learn: Learner, table, ids, bs: int = 64):
     p, y, _ = predict_with(learn, dl)
     return p, y, dl
 
+# %% ../nbs/16_pretrained.ipynb #34492c6c
 def score_cis(probs, y, task: str = 'multilabel', n_boot: int = 1000, level: float = .95, seed: int = 0):
     "Percentile bootstrap CIs (patients resampled) of every metric of `mdrdx.evaluation.score`, in one pass: (lo, hi) dicts"
     from scipy import stats
@@ -161,6 +163,7 @@ def score_cis(probs, y, task: str = 'multilabel', n_boot: int = 1000, level: flo
                              vectorized=False, random_state=seed).confidence_interval
     return dict(zip(names, map(float, ci.low))), dict(zip(names, map(float, ci.high)))
 
+# %% ../nbs/16_pretrained.ipynb #4a308670
 def _json_num(v):
     v = float(v)
     return None if not np.isfinite(v) else v
@@ -265,6 +268,7 @@ def shipped_path(name: str):
     p = package_dir('mdrdx') / 'assets' / 'models' / name
     return p if _model_source(p) is not None else None
 
+# %% ../nbs/16_pretrained.ipynb #ad697b27
 def _model_source(d: Path):
     "The saved model in release directory `d`: `model/` (from `save_pretrained`), `d` itself if it is one, a fastai `learner.pkl`, or None"
     for src in (d / 'model', d):
@@ -276,6 +280,7 @@ def default_path(name: str, seed: int = 0) -> Path:
     rel = _release(name)
     return cache_dir('pretrained') / f"{name}-v{rel.version}-seed{seed}-mdrdx{mdrdx.__version__}"
 
+# %% ../nbs/16_pretrained.ipynb #45c8dba7
 def load_pretrained(name_or_path, seed: int = 0, build: bool = True, **options) -> Learner:
     "A trained MDR-Dx `Learner` (card in `learn.card`) from a release name ('phantom', 'iu-cxr') or a built directory"
     p = Path(os.path.expanduser(str(name_or_path)))

@@ -115,6 +115,7 @@ class SheetFiles(NamedTuple):
     sheets: list           # the CSV sheet(s), one per rater when raters are named
     instructions: Path     # the instructions text
 
+# %% ../nbs/15_ratings.ipynb #6c66ae7d
 def _patient_ids(patients) -> list:
     if hasattr(patients, 'ids') and not isinstance(patients, (pd.DataFrame, pd.Series)): patients = patients.ids
     if isinstance(patients, pd.DataFrame):
@@ -132,10 +133,12 @@ def report_stem(patient) -> str:
     "The file name (without .html) of `patient`'s report page: characters other than letters, digits, '.', '_', '-' become '_'"
     return re.sub(r'[^A-Za-z0-9._-]+', '_', str(patient)).strip('._') or 'patient'
 
+# %% ../nbs/15_ratings.ipynb #0a49205c
 def report_path(patient, reports_dir, report_name: str = '{patient}.html') -> str:
     "Where the report page of `patient` is: `reports_dir / report_name` with `{patient}` the id's file-name form, as a POSIX path"
     return (Path(reports_dir) / report_name.format(patient=report_stem(patient))).as_posix()
 
+# %% ../nbs/15_ratings.ipynb #a4900e2b
 def rating_sheet(patients, path, raters=None, questions=DEFAULT_QUESTIONS, reports_dir=None,
                  report_name: str = '{patient}.html', shuffle: bool = False, seed: int = 0) -> SheetFiles:
     "Write rating sheet(s) at `path` (one per rater if `raters` are named) and their instructions; return the paths"
@@ -314,6 +317,7 @@ def rating_matrix(df: pd.DataFrame, question=None, questions=DEFAULT_QUESTIONS) 
     if d.duplicated(['patient', 'rater']).any(): raise ValueError("a rater rated a patient twice: read the sheets with `read_ratings`")
     return d.pivot(index='rater', columns='patient', values='rating').astype(float)
 
+# %% ../nbs/15_ratings.ipynb #f0cc3d69
 def krippendorff_alpha(df: pd.DataFrame, question=None, level: str = 'ordinal', questions=DEFAULT_QUESTIONS) -> float:
     "Krippendorff's alpha of one question's ratings (`level` 'ordinal', 'interval' or 'nominal'); NaN if nothing varies"
     qs = _questions(questions)
@@ -323,6 +327,7 @@ def krippendorff_alpha(df: pd.DataFrame, question=None, level: str = 'ordinal', 
     if (M.notna().sum(axis=0) >= 2).sum() == 0: raise ValueError(f"no patient was rated by two raters on {question!r}")
     return _alpha(M.to_numpy(), qs[question].scale, level)
 
+# %% ../nbs/15_ratings.ipynb #ad196afa
 def _alpha(X, scale, level):
     try: import krippendorff
     except ImportError: raise ImportError("Krippendorff's alpha needs the `krippendorff` package: `pip install krippendorff`") from None
@@ -348,6 +353,7 @@ def pairwise_kappa(df: pd.DataFrame, question=None, weights: str = 'quadratic', 
             rows.append(dict(question=q, rater_a=a, rater_b=b, n=int(both.sum()), kappa=float(k)))
     return pd.DataFrame(rows, columns=['question', 'rater_a', 'rater_b', 'n', 'kappa'])
 
+# %% ../nbs/15_ratings.ipynb #9961c91e
 def agreement(df: pd.DataFrame, level: str = 'ordinal', n_boot: int = 1000, level_ci: float = .95, seed: int = 0,
               questions=DEFAULT_QUESTIONS) -> pd.DataFrame:
     "Per question: Krippendorff's alpha with a patient-bootstrap CI, and the mean / min / max pairwise weighted kappa"

@@ -325,6 +325,7 @@ def patient_context(interp: MDRDxInterpretation, pr, i: int, card: ModelCard, te
     ctx['explanation'] = ex
     return ctx
 
+# %% ../nbs/13_report.ipynb #4c016490
 def _write_patient(ctx: dict, file: Path, index_href: str | None = None) -> Path:
     html = _env().get_template('patient.html').render(index_href=index_href, **{k: v for k, v in ctx.items() if k != 'explanation'})
     file.write_text(html, encoding='utf-8')
@@ -408,6 +409,7 @@ _CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-network
 class ReportCheckError(AssertionError):
     "A report page that does not render as it should in the browser"
 
+# %% ../nbs/13_report.ipynb #c83404b5
 _PAGE_FACTS = """() => ({
   title: document.title,
   h1: (document.querySelector('h1') || {}).innerText || '',

@@ -76,6 +76,7 @@ class LatentGenerator(nn.Module):
         "Latents [B, M, D] on the encoders' scale given condition latents `y` where `cmask` (options of `LatentDiffusion.sample`)"
         return self.diffusion.sample(self.standardize(y), cmask, **kwargs) * self.std + self.mean
 
+# %% ../nbs/12_synthesis.ipynb #f813afa6
 def fit_diffusion(model, latents: PatientLatents, steps: int = 1500, bs: int = 128, lr: float = 5e-3, seed: int = 0,
                   clip: float | None = 4., dp: dict | None = None) -> LatentGenerator:
     "A fresh copy of `model.diffusion` trained on the frozen, standardised `latents` of training patients; `dp`: DP-SGD (Opacus)"
@@ -152,6 +153,7 @@ def sample_latents(model, n: int | None = None, condition=None, cmask=None, w: f
     finally: diff.train(was)
     return torch.cat(out)
 
+# %% ../nbs/12_synthesis.ipynb #f81f36a2
 def _fuse(model, z, present, as_imputed=False):
     "Fusion output and logits of `model` for latents `z` [N, M, D], each modality one token (as imputed latents are)"
     toks = {n: (z[:, j:j + 1], present[:, j:j + 1]) for j, n in enumerate(model.names)}
@@ -178,6 +180,7 @@ def classify_latents(model, z, present=None, as_imputed: bool = False) -> torch.
     finally: model.train(was)
     return logits.softmax(-1) if model.task == 'multiclass' else logits.sigmoid()
 
+# %% ../nbs/12_synthesis.ipynb #1280ae26
 def label_latents(model, z, how: str = 'sample', seed: int = 0) -> np.ndarray:
     "Labels for synthetic latents from the model's head: drawn from its probabilities (`how='sample'`) or thresholded at 0.5"
     if how not in ('sample', 'threshold'): raise ValueError(f"how is 'sample' or 'threshold', not {how!r}")
@@ -220,6 +223,7 @@ class Generated(NamedTuple):
     source: np.ndarray       # [n] row (of the latents given) of the real patient each record was conditioned on
     cond: torch.Tensor       # [n, M] bool, the modality conditioned on in the first pass
 
+# %% ../nbs/12_synthesis.ipynb #79c804f7
 def _finding_index(learn, finding) -> int:
     if isinstance(finding, (int, np.integer)): return int(finding)
     tgt = getattr(getattr(getattr(getattr(learn, 'dls', None), 'train', None), 'dataset', None), 'target', None)
@@ -265,6 +269,7 @@ def sample_finding(learn, latents: PatientLatents, finding, n: int, w: float = 2
                            seed=seed + 1, diffusion=diffusion)
     return Generated(z, latents.y[src].numpy().copy(), src, cm)
 
+# %% ../nbs/12_synthesis.ipynb #d4aa8f88
 class FindingProbe:
     "Per-modality logistic-regression probes of finding `k` in training latents: how much each latent holds, and scores for new latents"
     def __init__(self, latents: PatientLatents, k: int, names, C: float = .1, cv: int = 3, seed: int = 0, task: str = 'multilabel'):
@@ -327,6 +332,7 @@ class LatentDecoder(nn.Module):
         if self.kind == ModalityKind.tabular: return x.numpy() * self.std + self.mean
         return x.clamp(0, 1)[:, 0].numpy()
 
+# %% ../nbs/12_synthesis.ipynb #14d7c5f7
 def fit_decoders(learn, latents: PatientLatents | None = None, epochs: int = 100, bs: int = 64, lr: float = 3e-3,
                  seed: int = 0, conv: bool = False) -> dict:
     "A `LatentDecoder` per lab panel and small square 2D image modality, fitted on the training patients' frozen latents"
@@ -446,18 +452,21 @@ def flat_latents(z, present=None) -> np.ndarray:
     if present is not None: z[~torch.as_tensor(present).bool()] = float('nan')
     return z.flatten(1).numpy()
 
+# %% ../nbs/12_synthesis.ipynb #4678fdfb
 def dcr(query, reference, bs: int = 1024) -> np.ndarray:
     "Distance of each row of `query` to its closest row of `reference` (Euclidean over shared coordinates, rescaled)"
     from sklearn.metrics.pairwise import nan_euclidean_distances
     q, r = np.asarray(query, dtype=np.float64), np.asarray(reference, dtype=np.float64)
     return np.concatenate([np.nanmin(nan_euclidean_distances(q[i:i + bs], r), 1) for i in range(0, len(q), bs)])
 
+# %% ../nbs/12_synthesis.ipynb #0f147408
 class PrivacyReport(NamedTuple):
     summary: pd.Series          # DCR medians and 5th percentiles, the one-sided test, the train-vs-hold-out share, MIA AUC
     dcr_synthetic: np.ndarray   # each synthetic record's distance to its closest training record
     dcr_holdout: np.ndarray     # each hold-out record's distance to its closest training record
     passed: bool                # synthetic records do not sit significantly closer to training patients than hold-out ones
 
+# %% ../nbs/12_synthesis.ipynb #cbee907d
 def privacy_report(train: PatientLatents, holdout: PatientLatents, synthetic, synthetic_present='match', alpha: float = .05,
                    seed: int = 0, warn: bool = True) -> PrivacyReport:
     "Distances to the closest training record (synthetic vs hold-out), a one-sided test of them, and a membership-inference AUC"
@@ -485,6 +494,7 @@ def privacy_report(train: PatientLatents, holdout: PatientLatents, synthetic, sy
                       "the generator may be copying its training data")
     return PrivacyReport(s, d_syn, d_ho, passed)
 
+# %% ../nbs/12_synthesis.ipynb #7494b379
 def plot_dcr(report: PrivacyReport, ax=None):
     "Histograms of the distances to the closest training record, synthetic vs hold-out patients"
     import matplotlib.pyplot as plt

@@ -157,6 +157,7 @@ def parse_censored(s: pd.Series) -> pd.Series:
     "Numbers from a column that may hold censored values such as '>1700' or '<8' (read at the bound)"
     return pd.to_numeric(s.astype(str).str.strip().str.lstrip('<>'), errors='coerce')
 
+# %% ../../nbs/01e_data.layouts.ipynb #d2e614b8
 def _scan_date(p: Path):
     for part in p.parts[::-1]:
         m = re.match(r'(\d{4}-\d{2}-\d{2})', part)
@@ -171,6 +172,7 @@ def find_adni_mri(mri_root, ptid, when, max_days=180):
     cands = [c for c in cands if c[0] <= max_days]
     return min(cands)[1] if cands else None
 
+# %% ../../nbs/01e_data.layouts.ipynb #c7803d09
 def adni_table(adnimerge, mri_root=None, target='DX', classes=('CN', 'MCI', 'Dementia'), tabular_cols=ADNI_CSF + ADNI_DEMOGRAPHICS,
                include_cognitive=False, vol_size=64, max_days=180, **kwargs) -> PatientTable:
     "A `PatientTable` of ADNI visits: MRI (volume), CSF + demographics (tabular), diagnosis target; subject-level splits"
@@ -265,6 +267,7 @@ def brats_table(root, labels_csv=None, vol_size=64, **kwargs) -> PatientTable:
     specs = [volume3d(s, s, size=vol_size) for s in seqs]
     return PatientTable(df, specs, TargetSpec(target), id_col='case', extra_cols=['seg'], **kwargs)
 
+# %% ../../nbs/01e_data.layouts.ipynb #c2f057d2
 def make_brats_fixture(root, n_cases: int = 4, naming: str = '2021', seed: int = 0) -> Path:
     "A tiny BraTS copy at `root`: sequences derived from the real MNI152 T1 template, with a spherical lesion and its seg"
     import nibabel as nib

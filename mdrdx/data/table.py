@@ -90,11 +90,18 @@ class ModalitySpec:
         bad = {c: t for c, t in self.dtypes.items() if t not in COLUMN_KINDS}
         if bad: raise ValueError(f"modality {self.name!r}: dtypes {bad}: a column is one of {list(COLUMN_KINDS)}")
 
+# %% ../../nbs/01b_data.table.ipynb #9af5e850
 COLUMN_KINDS = ('numeric', 'categorical')
 
 def image2d(name, column, size=64, **kwargs):   return ModalitySpec(name, 'image2d', column, size=size, **kwargs)
+
+# %% ../../nbs/01b_data.table.ipynb #c8f8f756
 def volume3d(name, column, size=32, **kwargs):  return ModalitySpec(name, 'volume3d', column, size=size, **kwargs)
+
+# %% ../../nbs/01b_data.table.ipynb #e8de7423
 def text(name, columns, max_length=64, **kwargs): return ModalitySpec(name, 'text', columns, max_length=max_length, **kwargs)
+
+# %% ../../nbs/01b_data.table.ipynb #fafd50df
 def tabular(name, columns, **kwargs):           return ModalitySpec(name, 'tabular', columns, **kwargs)
 
 # %% ../../nbs/01b_data.table.ipynb #e1fe171d
@@ -106,6 +113,7 @@ def category_name(v):
     s = str(v).strip()
     return None if s.lower() in MISSING_MARKERS else s
 
+# %% ../../nbs/01b_data.table.ipynb #69d6c4c4
 MISSING_MARKERS = frozenset({'', 'na', 'n/a', 'n.a.', 'nan', 'none', 'null', '-', '--', '?', '.', 'missing', 'unknown', 'not done'})
 
 def _shown_values(ids, values, n_show=5) -> str:
@@ -410,6 +418,7 @@ def join_sections(row, columns) -> str:
 class ImageShapeError(ValueError):
     "A file whose dimensions or channels do not fit its modality: a 2D image for a volume, a 4D volume without a channel"
 
+# %% ../../nbs/01b_data.table.ipynb #77f50544
 def _shape_text(shape) -> str: return ' x '.join(map(str, shape))
 
 def _reader_error(path):
@@ -475,6 +484,7 @@ def n4_correct(x):
     x[0] = torch.as_tensor(sitk.GetArrayFromImage(out)) if torch.is_tensor(x) else sitk.GetArrayFromImage(out)
     return x
 
+# %% ../../nbs/01b_data.table.ipynb #8716eae8
 def _unwrap(e: BaseException) -> BaseException:
     "The exception MONAI's `Compose` wrapped as 'applying transform ...'"
     while isinstance(e, RuntimeError) and str(e).startswith('applying transform') and e.__cause__ is not None: e = e.__cause__
@@ -634,11 +644,13 @@ def __repr__(self: PatientTable):
 @patch(as_prop=True)
 def ids(self: PatientTable): return self.df[self.id_col].values
 
+# %% ../../nbs/01b_data.table.ipynb #6fdf28a1
 @patch
 def availability(self: PatientTable) -> pd.Series:
     "Share of rows in which each modality is present"
     return pd.Series(self.presence.mean(0), index=self.names)
 
+# %% ../../nbs/01b_data.table.ipynb #700de122
 @patch
 def splits(self: PatientTable, valid=.1, test=.1, seed=0) -> dict:
     "Patient-level stratified index splits of this table (see `patient_splits`)"
@@ -647,12 +659,14 @@ def splits(self: PatientTable, valid=.1, test=.1, seed=0) -> dict:
     check_disjoint(sp, self.ids)
     return sp
 
+# %% ../../nbs/01b_data.table.ipynb #a132bdf4
 @patch
 def dataset(self: PatientTable, idxs=None, fit_idxs=None, norms=None) -> 'PatientDataset':
     "A dataset over rows `idxs` (all by default); lab statistics from `norms`, or fitted on rows `fit_idxs` (default `idxs`)"
     idxs = np.arange(len(self)) if idxs is None else np.asarray(idxs)
     return PatientDataset(self, idxs, norms if norms is not None else self.fit_tabular(idxs if fit_idxs is None else fit_idxs))
 
+# %% ../../nbs/01b_data.table.ipynb #1c543c7a
 @patch
 def fit_tabular(self: PatientTable, idxs) -> dict:
     "Lab panels' `TabularNorm`s, fitted on rows `idxs` where the panel is present"
@@ -663,6 +677,7 @@ def fit_tabular(self: PatientTable, idxs) -> dict:
             out[s.name] = TabularNorm(s.columns, kinds=self.kinds[s.name]).fit(self.df.iloc[rows])
     return out
 
+# %% ../../nbs/01b_data.table.ipynb #f26a0dde
 @patch
 def dataloaders(self: PatientTable, bs=16, splits=None, seed=0, num_workers=0, device=None, **kwargs):
     "fastai `DataLoaders` (train, valid) from `splits` (default: `self.splits(seed=seed)`); lab statistics from train"
@@ -728,6 +743,7 @@ def report(self: PatientTable) -> pd.DataFrame:
         rows[s.name] = r
     return pd.DataFrame.from_dict(rows, orient='index')
 
+# %% ../../nbs/01b_data.table.ipynb #106b01f2
 @patch
 def unusable(self: PatientTable) -> dict:
     "{patient: why}: the patients of the table left without any usable modality"
@@ -739,6 +755,7 @@ def unusable(self: PatientTable) -> dict:
         out[pid] = '; '.join(why) if why else 'every modality missing in the table'
     return out
 
+# %% ../../nbs/01b_data.table.ipynb #dee3a76f
 @patch
 def summary(self: PatientTable) -> str:
     "The data report as text: the per-modality table, patients without any usable modality or label, rows dropped, absent columns"
@@ -752,6 +769,7 @@ def summary(self: PatientTable) -> str:
     lines += [f"column(s) {v} of {k!r} not in the table: missing for every patient" for k, v in self.absent_columns.items()]
     return '\n'.join(lines)
 
+# %% ../../nbs/01b_data.table.ipynb #ac158d15
 @patch
 def read_file(self: PatientTable, loader, modality: str, path: str, pid):
     "Patient `pid`'s `modality` file through `loader` (an `ImageLoader`), read once: the image, or None (the failure remembered, counted, announced)"
@@ -772,6 +790,7 @@ def read_file(self: PatientTable, loader, modality: str, path: str, pid):
         warnings.warn(f"patient {pid}: {modality} file {path} could not be read ({err}); {modality} marked missing", DataLossWarning)
     return None
 
+# %% ../../nbs/01b_data.table.ipynb #e09b4372
 @patch
 def check_files(self: PatientTable, idxs=None) -> pd.DataFrame:
     "Read every imaging file of rows `idxs` (all by default) once, so that `report` counts the ones that fail: their (patient, modality, file, error)"
