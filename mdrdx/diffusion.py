@@ -40,7 +40,7 @@ class TransformerDenoiser(nn.Module):
         self.pos = nn.Parameter(torch.randn(2 * n_mod, width) * .02)
         self.t_mlp = nn.Sequential(nn.Linear(width, width), nn.SiLU(), nn.Linear(width, width))
         layer = nn.TransformerEncoderLayer(width, heads, 2 * width, dropout=0., batch_first=True, norm_first=True)
-        self.body = nn.TransformerEncoder(layer, depth)
+        self.body = nn.TransformerEncoder(layer, depth, enable_nested_tensor=False)   # nested tensors need post-norm layers
         self.out = nn.Linear(width, d)
         self.width = width
 

@@ -91,12 +91,39 @@ class ImageDecoder(nn.Module):
 # %% ../nbs/06_model.ipynb #bf1b7345
 class MDRDx(Configurable, nn.Module):
     "The MDR-Dx model: encoders -> (latent diffusion imputation) -> knowledge-biased fusion -> head, with decoders"
-    def __init__(self, specs, n_features: dict, n_out: int, task='multilabel', findings=None, d_model=64, log_prior=None,
-                 use_prior=True, use_diffusion=True, impute_steps=10, guidance=1., lambda_rec=.1, lambda_cls=1.,
-                 lambda_diff=1., denoiser='mlp', pixel_decoder=True, concat_path=True, encoder_kwargs=None, seed=0,
-                 unimodal_heads=True, lambda_uni=1., impute_draws=4, train_impute_steps=None, diff_repeats=1,
-                 fused_gate=True, detach_fused=True, diff_standardize=False, diff_prediction='sample', encode_observed=False,
-                 impute_mode='sample', head_weights=True, pixel_taper=False):
+    def __init__(self,
+                 specs,                    # the modalities' `ModalitySpec`s, in the order of the presence mask's columns
+                 n_features: dict,         # tabular modality -> width of its normalised panel (values and missing flags)
+                 n_out: int,               # outputs: findings, classes, or 1
+                 task='multilabel',        # 'multilabel', 'multiclass' or 'binary'
+                 findings=None,            # the findings' names (rows of `log_prior`); None: `n_out` unnamed outputs
+                 d_model=64,               # width of each modality's latent
+                 log_prior=None,           # [findings, modalities] log-weights from the knowledge graph (`KnowledgeGraph.log_prior`)
+                 use_prior=True,           # bias the cross-modal attention by `log_prior`
+                 use_diffusion=True,       # impute absent modalities' latents with the latent diffusion model (False: left out of the attention)
+                 impute_steps=10,          # DDIM steps per imputation at evaluation
+                 guidance=1.,              # classifier-free guidance scale of the imputation (1: the conditional model alone)
+                 lambda_rec=.1,            # weight of L_rec, the decoders' reconstruction of the latents (and X-ray pixels)
+                 lambda_cls=1.,            # weight of L_cls, the fused head's classification loss
+                 lambda_diff=1.,           # weight of L_diff, the denoiser's loss
+                 denoiser='mlp',           # 'mlp', 'transformer', 'unet' or a module (`LatentDiffusion`)
+                 pixel_decoder=True,       # also decode square 2D images of 16, 32 or 64 px from their latent
+                 concat_path=True,         # the latents side by side, flagged real or imputed, join the attention's summary
+                 encoder_kwargs=None,      # options of `encoder_for` (image backbone, text model, ...) for every encoder
+                 seed=0,                   # seed of every random draw in evaluation mode (imputations, diffusion-loss noise)
+                 unimodal_heads=True,      # a head per modality with its own loss, L_uni (late fusion inside the model)
+                 lambda_uni=1.,            # weight of L_uni
+                 impute_draws=4,           # DDIM draws averaged per imputation at evaluation
+                 train_impute_steps=None,  # DDIM steps per imputation in training (None: `impute_steps`)
+                 diff_repeats=1,           # noise levels drawn per patient for L_diff in each training step
+                 fused_gate=True,          # the fused head's share is learned, starting at 0 (needs `unimodal_heads`)
+                 detach_fused=True,        # the fused path's gradients stay out of the encoders (needs `unimodal_heads`)
+                 diff_standardize=False,   # the diffusion works on latents standardised per modality and dimension
+                 diff_prediction='sample', # what the denoiser predicts: 'sample' ($z_0$), 'epsilon' or 'v_prediction'
+                 encode_observed=False,    # in training the encoders see every observed modality, only the fused path the masked set
+                 impute_mode='sample',     # 'sample': DDIM draws; 'mean': the one-step posterior mean (needs diff_prediction='sample')
+                 head_weights=True,        # learned weights per modality and finding for the heads' logits (False: their mean)
+                 pixel_taper=False):       # the pixel decoder's channels halve at each upsampling step (faster, measured less accurate)
         super().__init__()
         self.specs, self.names = list(specs), [s.name for s in specs]
         self.M, self.D, self.task, self.n_out = len(self.specs), d_model, task, n_out

@@ -8,7 +8,7 @@
 
 A notebook that raises fails the run (exit 1), after the others have run, and the failures are listed.
 """
-import argparse, sys, time
+import argparse, os, sys, time
 from pathlib import Path
 
 import yaml
@@ -27,6 +27,7 @@ def main():
     a = ap.parse_args()
     if bool(a.out) == a.inplace: sys.exit('give exactly one of --out DIR or --inplace')
     import papermill as pm
+    os.environ.setdefault('HF_HUB_DISABLE_PROGRESS_BARS', '1')   # the kernels inherit it: no "Loading weights" bars
 
     nbs = sorted(p for p in EXP.glob('*.ipynb') if not a.names or p.name in a.names or p.stem in a.names)
     if not nbs: sys.exit(f'no experiment notebooks found in {EXP} (asked for: {a.names or "all"})')
