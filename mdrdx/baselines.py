@@ -175,6 +175,7 @@ class _PoEBaseline(Baseline):
         prec = torch.exp(-logvar) * presence[..., None]
         return (prec / prec.sum(1, keepdim=True).clamp(min=1e-12)).mean(-1)
 
+# %% ../nbs/08_baselines.ipynb #43f028d5
 class MVAE(_PoEBaseline):
     "Multimodal VAE with a product-of-experts posterior, trained on the joint and on each single present modality"
     def _forward(self, inputs, presence, y=None) -> MDRDxOutput:

@@ -104,6 +104,7 @@ def _comparison(runs: dict, test_dl, task, n_boot, seed):
                                      n_boot=n_boot, seed=seed, task=task))
     return pd.DataFrame(rows).set_index('method'), pd.concat(robs, ignore_index=True)
 
+# %% ../nbs/90_cli.ipynb #0e9297ab
 @command
 def demo(n:int=600,            # patients in the phantom cohort
          seed:int=0,           # random seed
@@ -314,6 +315,7 @@ def _load_model(model: str):
     from mdrdx.pretrained import load_pretrained
     return load_pretrained(model)
 
+# %% ../nbs/90_cli.ipynb #2a7a49e6
 @command
 def report(model:str=None,          # a saved model (directory), a fastai export (.pkl) or a release's name
            data:str=None,           # the patients (CSV; image paths relative to it, target columns optional)
@@ -361,6 +363,7 @@ _NAME = Param('a release (see `list`) or a built directory', str, opt=False, nar
 _RATE = Param('sheet or summary', str, opt=False, choices=['sheet', 'summary'])
 _FILES = Param('sheet: the patient CSV (its patient_id column); summary: the filled sheets', str, opt=False, nargs='+')
 
+# %% ../nbs/90_cli.ipynb #df2bfec3
 @command
 def pretrained(action:_ACTION,
                name:_NAME=None,

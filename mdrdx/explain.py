@@ -88,6 +88,7 @@ def _blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
     y = y.as_tensor() if hasattr(y, "as_tensor") else torch.as_tensor(y)          # MONAI returns a MetaTensor
     return y.reshape(x.shape).to(x.device, x.dtype)
 
+# %% ../nbs/11_explain.ipynb #cc1a8db3
 @contextmanager
 def explaining(model: nn.Module):
     "Evaluation mode (running batch-norm statistics, seeded imputation) and gradients through frozen text encoders, for the duration"
@@ -501,6 +502,7 @@ def _ranks(scores: np.ndarray, cand: np.ndarray, rng) -> np.ndarray:
     np.put_along_axis(ranks, order, np.arange(s.shape[1])[None].repeat(len(s), 0), axis=1)
     return ranks
 
+# %% ../nbs/11_explain.ipynb #b7a0ea9c
 @torch.no_grad()
 def deletion_curve(model, inputs: dict, presence: torch.Tensor, target, attributions, modality: str,
                    fractions=(0, .05, .1, .2, .5, 1.), n_random: int = 2, fill: str = 'blur',

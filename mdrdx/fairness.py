@@ -405,6 +405,7 @@ def _audit_table(data, levels, reference, n_boot, n_perm, level, adjust, min_n, 
               'hi_group', 'mean_reference', 'lo_reference', 'hi_reference', 'gap', 'gap_lo', 'gap_hi', 'ci_level', 'p_value',
               'q_value', 'differs']]
 
+# %% ../nbs/14_fairness.ipynb #a4626782
 def attribution_audit(learn: Learner, dl, groups, target='all', masks=None, image: str | None = None, layer=None,
                       image_targets=None, deletion: bool = True, base='train', reference=None, n_boot: int = 1000,
                       n_perm: int = 2000, level: float = .95, adjust: str | None = 'bonferroni', min_n: int = 5,

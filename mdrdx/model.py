@@ -109,7 +109,14 @@ class MDRDx(Configurable, nn.Module):
                  denoiser='mlp',           # 'mlp', 'transformer', 'unet' or a module (`LatentDiffusion`)
                  pixel_decoder=True,       # also decode square 2D images of 16, 32 or 64 px from their latent
                  concat_path=True,         # the latents side by side, flagged real or imputed, join the attention's summary
-                 encoder_kwargs=None,      # options of `encoder_for` (image backbone, text model, ...) for every encoder
+                 encoder_kwargs=None,      # options of `encoder_for` as a dict; the arguments below, where given, take precedence
+                 image=None,               # the X-ray/slice backbone: a timm model name (`encoder_for`'s default: 'resnet18')
+                 image_pretrained_file=None,  # a local weights file for `image` (`resolve_pretrained`)
+                 image_timm_kwargs=None,   # extra arguments of `timm.create_model` for `image`, e.g. dict(output_stride=8)
+                 image_stem_pool=None,     # keep the backbone's stem pooling (False: finer maps for small images)
+                 volume_layers=None,       # blocks per stage of the MRI/CT volume encoder (MONAI's ResNet), e.g. (1, 1, 1, 1)
+                 text=None,                # the text encoder: 'minilm', 'tiny' or a local model path
+                 freeze_text=None,         # keep the text encoder's weights fixed
                  seed=0,                   # seed of every random draw in evaluation mode (imputations, diffusion-loss noise)
                  unimodal_heads=True,      # a head per modality with its own loss, L_uni (late fusion inside the model)
                  lambda_uni=1.,            # weight of L_uni
@@ -127,8 +134,10 @@ class MDRDx(Configurable, nn.Module):
         super().__init__()
         self.specs, self.names = list(specs), [s.name for s in specs]
         self.M, self.D, self.task, self.n_out = len(self.specs), d_model, task, n_out
-        self.encoders = nn.ModuleDict({s.name: encoder_for(s, d_model, n_features=n_features.get(s.name), **(encoder_kwargs or {}))
-                                       for s in self.specs})
+        flat = dict(image=image, image_pretrained_file=image_pretrained_file, image_timm_kwargs=image_timm_kwargs,
+                    image_stem_pool=image_stem_pool, volume_layers=volume_layers, text=text, freeze_text=freeze_text)
+        enc = {**(encoder_kwargs or {}), **{k: v for k, v in flat.items() if v is not None}}
+        self.encoders = nn.ModuleDict({s.name: encoder_for(s, d_model, n_features=n_features.get(s.name), **enc) for s in self.specs})
         self.latent_norm = nn.LayerNorm(d_model, elementwise_affine=False)
         n_f = len(findings) if findings is not None else n_out
         self.fusion = ClinicalAttentionFusion(self.names, d_model, n_findings=n_f, log_prior=log_prior, use_prior=use_prior)

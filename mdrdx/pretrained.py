@@ -209,6 +209,7 @@ def _versions(cohort: str) -> dict:
         except PackageNotFoundError: pass
     return v
 
+# %% ../nbs/16_pretrained.ipynb #290ae858
 def build_pretrained(name: str, path=None, seed: int = 0, quiet: bool = True, **options) -> Path:
     "Train release `name` ('phantom' or 'iu-cxr') from `seed`, evaluate it on the held-out split, write learner, card and predictions to `path`"
     from mdrdx.learner import mdrdx_learner

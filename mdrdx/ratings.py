@@ -201,6 +201,7 @@ def _read_one(src, i):
     out['source'], out['line'] = name, np.arange(len(df)) + 2          # line 1 is the header
     return out
 
+# %% ../nbs/15_ratings.ipynb #982ddfea
 def read_ratings(paths, questions=DEFAULT_QUESTIONS, raters=None, blank: str = 'drop') -> pd.DataFrame:
     "Filled rating sheet(s) `paths` (CSVs or DataFrames) as one validated tidy table of ratings"
     if blank not in ('drop', 'raise'): raise ValueError(f"blank is 'drop' or 'raise', not {blank!r}")

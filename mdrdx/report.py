@@ -36,6 +36,7 @@ def _finite(v) -> bool:
     try: return math.isfinite(float(v))
     except (TypeError, ValueError): return False
 
+# %% ../nbs/13_report.ipynb #bba0fda1
 @dataclass
 class ModelCard:
     "What a model is for and what not, what it was trained on, how well it did (with 95% intervals) and its limits"
@@ -74,92 +75,95 @@ class ModelCard:
         fmt = lambda v: '' if v is None else (f'{v:.0f}' if float(v).is_integer() else f'{v:.3f}')
         return _env().get_template('model_card.md').render(card=self, subgroup_columns=cols, fmt=fmt)
 
-    def save(self, path) -> Path:
-        "Write the card as JSON to `path`"
-        path = Path(path)
-        if path.is_dir(): raise IsADirectoryError(f"{path} is a directory: give the card's file name, e.g. {path / 'model_card.json'}")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_dict(), indent=2, allow_nan=False) + '\n')
-        return path
+# %% ../nbs/13_report.ipynb #fbd40ea3
+@patch
+def save(self: ModelCard, path) -> Path:
+    "Write the card as JSON to `path`"
+    path = Path(path)
+    if path.is_dir(): raise IsADirectoryError(f"{path} is a directory: give the card's file name, e.g. {path / 'model_card.json'}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(self.to_dict(), indent=2, allow_nan=False) + '\n')
+    return path
 
-    @classmethod
-    def load(cls, path) -> 'ModelCard':
-        "A card saved by `save`"
-        path = Path(path)
-        if not path.is_file(): raise FileNotFoundError(f"no model card at {path}")
-        try: d = json.loads(path.read_text())
-        except json.JSONDecodeError as e: raise ValueError(f"{path} is not a JSON model card: {e}") from e
-        fields = [f.name for f in dataclasses.fields(cls)]
-        unknown = [k for k in d if k not in fields] if isinstance(d, dict) else None
-        if unknown is None: raise ValueError(f"{path} holds a {type(d).__name__}, not a model card (a JSON object)")
-        if unknown: raise ValueError(f"{path}: unknown model-card field(s) {unknown}; the fields are {fields}")
-        need = [f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
-        lack = [k for k in need if k not in d]
-        if lack: raise ValueError(f"{path}: the model card lacks field(s) {lack}")
-        return cls(**d)
+@patch(cls_method=True)
+def load(cls: ModelCard, path) -> 'ModelCard':
+    "A card saved by `save`"
+    path = Path(path)
+    if not path.is_file(): raise FileNotFoundError(f"no model card at {path}")
+    try: d = json.loads(path.read_text())
+    except json.JSONDecodeError as e: raise ValueError(f"{path} is not a JSON model card: {e}") from e
+    fields = [f.name for f in dataclasses.fields(cls)]
+    unknown = [k for k in d if k not in fields] if isinstance(d, dict) else None
+    if unknown is None: raise ValueError(f"{path} holds a {type(d).__name__}, not a model card (a JSON object)")
+    if unknown: raise ValueError(f"{path}: unknown model-card field(s) {unknown}; the fields are {fields}")
+    need = [f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+    lack = [k for k in need if k not in d]
+    if lack: raise ValueError(f"{path}: the model card lacks field(s) {lack}")
+    return cls(**d)
 
-    @classmethod
-    def default(cls, learn: Learner, dl=None, n_boot: int = 500, seed: int = 0) -> 'ModelCard':
-        "A card for a learner trained here: research use only, metrics (95% bootstrap intervals) and subgroups on `dl` (default: its validation set)"
-        ds = learn.dls.train.dataset
-        specs, target = ds.specs, ds.target
-        task = target.task
-        classes = [str(c) for c in (target.classes if task == 'multiclass' else target.columns)]
-        n_train = len(ds)
-        dl = learn.dls.valid if dl is None else dl
-        n_valid = len(dl.dataset)
-        mods = ', '.join(f"{s.name} ({ModalityKind.of(s.kind).value})" for s in specs)
-        name = 'MDR-Dx' if type(learn.model).__name__ == 'MDRDx' else type(learn.model).__name__
-        metrics, groups = {}, {}
-        if n_valid:
-            with learn.no_bar(), learn.no_logging(): p, y = learn.get_preds(dl=dl.new(shuffle=False, drop_last=False))
-            p, y = p.numpy(), y.numpy()
-            skipped = []
-            def add(key, pp, yy):
-                v, lo, hi = auroc(pp, yy, task), float('nan'), float('nan')
-                if _finite(v):
-                    with warnings.catch_warnings():
-                        warnings.simplefilter('ignore')            # scipy's notice about degenerate resamples (AUROC 1.0)
-                        lo, hi = bootstrap_ci(lambda i: auroc(pp[i], yy[i], task), len(yy), n_boot, seed=seed)
-                if all(_finite(x) for x in (v, lo, hi)): metrics[key] = dict(value=v, lo=lo, hi=hi)
-                else: skipped.append(key)
-            add('AUROC (macro)', p, y)
-            few = {}
-            if task != 'multiclass' and len(classes) > 1:
-                for j, c in enumerate(classes):
-                    add(f'AUROC {c}', p[:, j], y[:, j])
-                    if f'AUROC {c}' in metrics and min(y[:, j].sum(), len(y) - y[:, j].sum()) < 10: few[c] = int(y[:, j].sum())
-            pres = np.asarray(getattr(dl.dataset, 'presence', np.ones((n_valid, len(specs)), bool)))
-            labels = ['complete' if r.all() else 'without ' + ', '.join(s.name for s, h in zip(specs, r) if not h) for r in pres]
-            sub = subgroup_report(p, y, labels, task, min_n=10)
-            groups = {str(g): {k: float(v) for k, v in row.items() if _finite(v)} for g, row in sub.drop(index='gap', errors='ignore').iterrows()}
-        masking = next((c.p for c in learn.cbs if type(c).__name__ == 'ModalityMasking'), 0.)
-        training = {'model': type(learn.model).__name__, 'modalities': [s.name for s in specs], 'findings': classes,
-                    'task': task, 'training patients': n_train, 'validation patients': n_valid,
-                    'epochs': int(getattr(learn, 'n_epoch', 0)),        # of the last fit
-                    'modality masking p': float(masking), 'mdrdx': mdrdx.__version__}
-        data = (f"{n_train} training patients and {n_valid} validation patients" if n_train else
-                "the training data is not kept with this learner") + f"; modalities: {mods}; {task} target: {', '.join(classes)}."
-        limits = [
-            "Research use only: the model is not a medical device and its outputs are not validated for any clinical population.",
-            f"Metrics come from {n_valid} validation patients of the same source as the training data; they say nothing about "
-            "other hospitals, scanners, report styles or populations." if n_valid else "No validation metrics are recorded with this card.",
-            "Probabilities are not calibrated for any real prevalence; a threshold chosen on them is not a clinical decision rule.",
-            "An absent modality is imputed from the present ones by the model's latent diffusion: the imputation is a guess, and "
-            "the spread over imputation draws measures only this uncertainty, not the model's own error.",
-            "Modality Shapley values, Grad-CAM maps, token saliency and integrated gradients describe how the model reached its "
-            "output, not what causes a finding."]
-        if n_valid and few:
-            limits.append("Few validation patients behind some AUROCs (positives): " + ', '.join(f'{c} {k}' for c, k in few.items())
-                          + "; their intervals are wide or, with resamples where a finding has one class left out, optimistic.")
-        if n_valid and skipped:
-            limits.append(f"Not reported: {', '.join(skipped)}, undefined on the validation patients or on their bootstrap "
-                          "resamples (a label with one class only).")
-        return cls(name=name, version='unreleased', data=data,
-                   intended_use="Research on multimodal diagnosis with missing modalities: studying a model's predictions, "
-                                "their uncertainty and their explanations on research data.",
-                   not_intended="Research use only, not for clinical decisions: not for diagnosing, triaging or treating any patient.",
-                   limits=limits, metrics=metrics, subgroup_metrics=groups, licence='not specified', training=training)
+# %% ../nbs/13_report.ipynb #9aa91c53
+@patch(cls_method=True)
+def default(cls: ModelCard, learn: Learner, dl=None, n_boot: int = 500, seed: int = 0) -> 'ModelCard':
+    "A card for a learner trained here: research use only, metrics (95% bootstrap intervals) and subgroups on `dl` (default: its validation set)"
+    ds = learn.dls.train.dataset
+    specs, target = ds.specs, ds.target
+    task = target.task
+    classes = [str(c) for c in (target.classes if task == 'multiclass' else target.columns)]
+    n_train = len(ds)
+    dl = learn.dls.valid if dl is None else dl
+    n_valid = len(dl.dataset)
+    mods = ', '.join(f"{s.name} ({ModalityKind.of(s.kind).value})" for s in specs)
+    name = 'MDR-Dx' if type(learn.model).__name__ == 'MDRDx' else type(learn.model).__name__
+    metrics, groups = {}, {}
+    if n_valid:
+        with learn.no_bar(), learn.no_logging(): p, y = learn.get_preds(dl=dl.new(shuffle=False, drop_last=False))
+        p, y = p.numpy(), y.numpy()
+        skipped = []
+        def add(key, pp, yy):
+            v, lo, hi = auroc(pp, yy, task), float('nan'), float('nan')
+            if _finite(v):
+                with warnings.catch_warnings():
+                    warnings.simplefilter('ignore')            # scipy's notice about degenerate resamples (AUROC 1.0)
+                    lo, hi = bootstrap_ci(lambda i: auroc(pp[i], yy[i], task), len(yy), n_boot, seed=seed)
+            if all(_finite(x) for x in (v, lo, hi)): metrics[key] = dict(value=v, lo=lo, hi=hi)
+            else: skipped.append(key)
+        add('AUROC (macro)', p, y)
+        few = {}
+        if task != 'multiclass' and len(classes) > 1:
+            for j, c in enumerate(classes):
+                add(f'AUROC {c}', p[:, j], y[:, j])
+                if f'AUROC {c}' in metrics and min(y[:, j].sum(), len(y) - y[:, j].sum()) < 10: few[c] = int(y[:, j].sum())
+        pres = np.asarray(getattr(dl.dataset, 'presence', np.ones((n_valid, len(specs)), bool)))
+        labels = ['complete' if r.all() else 'without ' + ', '.join(s.name for s, h in zip(specs, r) if not h) for r in pres]
+        sub = subgroup_report(p, y, labels, task, min_n=10)
+        groups = {str(g): {k: float(v) for k, v in row.items() if _finite(v)} for g, row in sub.drop(index='gap', errors='ignore').iterrows()}
+    masking = next((c.p for c in learn.cbs if type(c).__name__ == 'ModalityMasking'), 0.)
+    training = {'model': type(learn.model).__name__, 'modalities': [s.name for s in specs], 'findings': classes,
+                'task': task, 'training patients': n_train, 'validation patients': n_valid,
+                'epochs': int(getattr(learn, 'n_epoch', 0)),        # of the last fit
+                'modality masking p': float(masking), 'mdrdx': mdrdx.__version__}
+    data = (f"{n_train} training patients and {n_valid} validation patients" if n_train else
+            "the training data is not kept with this learner") + f"; modalities: {mods}; {task} target: {', '.join(classes)}."
+    limits = [
+        "Research use only: the model is not a medical device and its outputs are not validated for any clinical population.",
+        f"Metrics come from {n_valid} validation patients of the same source as the training data; they say nothing about "
+        "other hospitals, scanners, report styles or populations." if n_valid else "No validation metrics are recorded with this card.",
+        "Probabilities are not calibrated for any real prevalence; a threshold chosen on them is not a clinical decision rule.",
+        "An absent modality is imputed from the present ones by the model's latent diffusion: the imputation is a guess, and "
+        "the spread over imputation draws measures only this uncertainty, not the model's own error.",
+        "Modality Shapley values, Grad-CAM maps, token saliency and integrated gradients describe how the model reached its "
+        "output, not what causes a finding."]
+    if n_valid and few:
+        limits.append("Few validation patients behind some AUROCs (positives): " + ', '.join(f'{c} {k}' for c, k in few.items())
+                      + "; their intervals are wide or, with resamples where a finding has one class left out, optimistic.")
+    if n_valid and skipped:
+        limits.append(f"Not reported: {', '.join(skipped)}, undefined on the validation patients or on their bootstrap "
+                      "resamples (a label with one class only).")
+    return cls(name=name, version='unreleased', data=data,
+               intended_use="Research on multimodal diagnosis with missing modalities: studying a model's predictions, "
+                            "their uncertainty and their explanations on research data.",
+               not_intended="Research use only, not for clinical decisions: not for diagnosing, triaging or treating any patient.",
+               limits=limits, metrics=metrics, subgroup_metrics=groups, licence='not specified', training=training)
 
 # %% ../nbs/13_report.ipynb #536756ec
 def png_uri(fig, dpi: int = 80) -> str:
@@ -451,6 +455,7 @@ def _check_in_browser(path: Path, screenshot, sort, timeout) -> dict:
     facts['requests'], facts['errors'] = requests, errors
     return facts
 
+# %% ../nbs/13_report.ipynb #182f583e
 def check_report(path, screenshot=None, sort: str | None = None, timeout: float = 30) -> dict:
     "Open report page `path` in headless chromium; raise `ReportCheckError` unless it renders, every image loads, the highlighted tokens are there, local links resolve and nothing is fetched over a network"
     path = Path(path)

@@ -237,6 +237,7 @@ def _positives(latents, k, task):
     if y is None: raise ValueError("the latents carry no targets: encode a labelled DataLoader")
     return ((y.view(-1) == k) if task == 'multiclass' else (y[:, k] > .5)).numpy()
 
+# %% ../nbs/12_synthesis.ipynb #2ff59137
 def sample_finding(learn, latents: PatientLatents, finding, n: int, w: float = 2., steps: int = 25, seed: int = 0,
                    condition_on='attended', resample: bool = True,
                    diffusion: LatentGenerator | LatentDiffusion | None = None) -> Generated:
@@ -515,6 +516,7 @@ def _absolute(table, df=None) -> pd.DataFrame:
             df[c] = [None if v is None or (isinstance(v, float) and np.isnan(v)) else str(table.file_path(s, v)) for v in df[c]]
     return df
 
+# %% ../nbs/12_synthesis.ipynb #9c18ee27
 def augmentation_experiment(train, test, synthetic, finding: str, fit, train_rows=None, test_rows=None, n_synthetic=None,
                             seeds=(0,), bs: int = 32, thresh: float = .5, n_boot: int = 500) -> pd.DataFrame:
     "Train `fit(dls, seed) -> Learner` on real `train` patients vs real + `synthetic` ones (a table, or a dict of named tables: one arm each), and score `finding` on `test` (`PatientTable`s)"

@@ -119,6 +119,7 @@ def _mimic_fixture_studies(n_subjects):
                 (sub, 56000001 + 2 * j, sp, 'routine follow-up', {'No Finding': 1.})]
     return out
 
+# %% ../../nbs/01e_data.layouts.ipynb #a4410f3d
 def make_mimic_fixture(root, seed: int = 0, n_subjects: int = 3) -> Path:
     "A tiny MIMIC-CXR-JPG copy at `root` (3 subjects, 5 studies; 2 studies per subject beyond 3), pixels from the real pydicom-data radiograph"
     from PIL import Image

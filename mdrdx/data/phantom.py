@@ -62,6 +62,7 @@ def _blob(size, cy, cx, r):
     d2 = (y - cy) ** 2 + (x - cx) ** 2
     return np.exp(-d2 / (2 * r ** 2)), d2 < (1.6 * r) ** 2
 
+# %% ../../nbs/01a_data.phantom.ipynb #a59b3727
 def render_xray(labels: dict, rng, size=64, noise=0.08, per_finding: bool = False):
     "An X-ray-like image (float32 in [0,1]) and its lesion mask for the findings in `labels` (and, if `per_finding`, a dict of each finding's own mask)"
     y, x = _grid(size)

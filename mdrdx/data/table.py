@@ -435,6 +435,7 @@ def _reader_error(path):
     except Exception as e: return e
     return None
 
+# %% ../../nbs/01b_data.table.ipynb #a3109b8b
 def read_image(path, spec):
     "File `path` as a MONAI `MetaTensor` with one channel first ([1, H, W] or [1, D, H, W]) and whether colour became luminance"
     import logging
