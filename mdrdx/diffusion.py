@@ -153,7 +153,7 @@ def _sample(self: LatentDiffusion, y, cmask, steps, w, eta, generator, shared_no
 # %% ../nbs/05_diffusion.ipynb #7c001b92
 @patch
 def posterior_mean(self: LatentDiffusion, y, cmask, n: int = 8, generator=None, shared_noise: bool = False, grad: bool = False):
-    """$E[z_0 \mid y]$ in one step: a $z_0$-predicting denoiser's estimate at $t = T-1$ from pure noise, where the
+    r"""$E[z_0 \mid y]$ in one step: a $z_0$-predicting denoiser's estimate at $t = T-1$ from pure noise, where the
     noisy state carries no information, averaged over `n` noise draws; absent modalities filled, present ones kept"""
     with torch.set_grad_enabled(grad and torch.is_grad_enabled()): return self._posterior_mean(y, cmask, n, generator, shared_noise)
 

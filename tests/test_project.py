@@ -1,5 +1,5 @@
 "Project-level checks that no single notebook owns: packaging metadata, the console script, the docs tools."
-import configparser, json, subprocess, sys
+import configparser, json, re, subprocess, sys
 from pathlib import Path
 
 import pytest
@@ -79,3 +79,43 @@ def test_exported_code_reads_no_notebook_globals():
     out = subprocess.run([sys.executable, '-m', 'pyflakes', str(ROOT / 'mdrdx')], capture_output=True, text=True).stdout
     undefined = [l for l in out.splitlines() if "undefined name '" in l]   # not star imports' 'unable to detect'
     assert not undefined, '\n'.join(undefined)
+
+
+def _module_imports():
+    "mdrdx module -> (its notebook's file name, the mdrdx modules it imports anywhere in its code)"
+    import ast
+    mods = {}
+    for p in sorted((ROOT / 'mdrdx').rglob('*.py')):
+        text = p.read_text()
+        m = re.search(r'File to edit: \.\./nbs/(\S+\.ipynb)', text)
+        if not m: continue
+        name = '.'.join(p.relative_to(ROOT).with_suffix('').parts)
+        deps = set()
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith('mdrdx') and node.level == 0:
+                deps.add(node.module)
+            elif isinstance(node, ast.Import):
+                deps |= {a.name for a in node.names if a.name.startswith('mdrdx')}
+        mods[name] = (m.group(1), deps)
+    return mods
+
+
+def test_modules_import_only_earlier_notebooks():
+    "No module imports one made by a later notebook, so there is no import cycle (lazy imports inside functions count)"
+    mods = _module_imports()
+    assert len(mods) > 15, sorted(mods)
+    late = [(a, b) for a, (nb, deps) in mods.items() for b in deps
+            if b in mods and b != a and mods[b][0] > nb]
+    assert not late, f"modules importing a later notebook's module: {late}"
+
+
+def test_modules_have_no_invalid_escapes():
+    "A backslash in a docstring's maths must sit in a raw string: Python warns now and will refuse later"
+    import ast, warnings
+    bad = []
+    for p in sorted((ROOT / 'mdrdx').rglob('*.py')):
+        with warnings.catch_warnings():
+            warnings.simplefilter('error')
+            try: ast.parse(p.read_text())
+            except (SyntaxError, SyntaxWarning, DeprecationWarning) as e: bad.append(f'{p.relative_to(ROOT)}: {e}')
+    assert not bad, bad
