@@ -64,6 +64,10 @@ sync_gate() {
 
 notebooks() { OMP_NUM_THREADS=1 "$BIN/nbdev_test" --n_workers 2 --timing; }   # 2 workers x 1 thread: no oversubscription of 2 cores
 
+# Every notebook once more with torch on 2 threads (its default on a 2-core machine), one at a time: sums spread over
+# threads run in another order, so a test that holds only for one thread's rounding fails here (about 15 minutes)
+threads() { OMP_NUM_THREADS=2 "$BIN/nbdev_test" --n_workers 1 --timing; }
+
 unit_tests() {
   if ! ls tests/test_*.py >/dev/null 2>&1; then echo "tests/ holds no test_*.py: nothing for pytest"; return 0; fi
   "$BIN/python" -m pytest -q -p no:cacheprovider tests
@@ -110,7 +114,7 @@ docs() {
 }
 
 # `tools/test.sh` runs every stage; `tools/test.sh docs pytest` only the stages named
-all_stages=(setup:setup sync-gate:sync_gate nbdev-test:notebooks pytest:unit_tests experiments:experiments package:package docs:docs)
+all_stages=(setup:setup sync-gate:sync_gate nbdev-test:notebooks threads:threads pytest:unit_tests experiments:experiments package:package docs:docs)
 for s in "${all_stages[@]}"; do
   name=${s%%:*}
   if [ $# -eq 0 ] || [[ " $* " == *" $name "* ]]; then stage "$name" "${s##*:}"; fi
