@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 import torch.nn.functional as F
-from fastcore.basics import listify
+from fastcore.basics import listify, patch
 
 from .core import check_some_present           # first: it silences a warning fastai gives at import time
 from .encoders import encoder_for, run_encoder
@@ -235,53 +235,60 @@ class DiffMICStyle(Baseline):
         self.sample_steps, self.n_samples, self.seed = sample_steps, n_samples, seed
         self.lambdas = dict(diff=lambda_diff)
 
-    def eps(self, yt, t, c, p):
-        "The denoiser: noise predicted from y_t [B, K], timesteps t [B], condition c [B, D] and prior p [B, K] in [-1, 1]"
-        return self.net(torch.cat([yt, time_embedding(t, self.width), c, p], 1))
+# %% ../nbs/08_baselines.ipynb #fe1a37be
+@patch
+def eps(self: DiffMICStyle, yt, t, c, p):
+    "The denoiser: noise predicted from y_t [B, K], timesteps t [B], condition c [B, D] and prior p [B, K] in [-1, 1]"
+    return self.net(torch.cat([yt, time_embedding(t, self.width), c, p], 1))
 
-    def label_space(self, y):
-        "Targets as y_0 in {-1, 1}^K"
-        if self.task == 'multiclass': return 2. * F.one_hot(y.long().view(-1), self.n_out).float() - 1
-        return 2. * y.float().view(len(y), -1) - 1
+@patch
+def label_space(self: DiffMICStyle, y):
+    "Targets as y_0 in {-1, 1}^K"
+    if self.task == 'multiclass': return 2. * F.one_hot(y.long().view(-1), self.n_out).float() - 1
+    return 2. * y.float().view(len(y), -1) - 1
 
-    @torch.no_grad()
-    def sample(self, c, p, steps: int | None = None, n: int | None = None, generator=None):
-        "`n` DDIM samples of y_0 [n, B, K] (`steps` steps, eta 0)"
-        from diffusers import DDIMScheduler
-        steps, n = steps or self.sample_steps, n or self.n_samples
-        sched = DDIMScheduler.from_config(self.ddim.config, clip_sample=True, clip_sample_range=1.)  # labels live in [-1, 1]
-        sched.set_timesteps(steps)
-        B = len(c)
-        cc, pp = c.repeat(n, 1), p.repeat(n, 1)
-        yt = torch.randn(n * B, self.n_out, generator=generator, device=c.device)
-        for t in sched.timesteps:
-            e = self.eps(yt, torch.full((n * B,), int(t), device=c.device, dtype=torch.long), cc, pp)
-            yt = sched.step(e, t, yt, eta=0.).prev_sample
-        return yt.view(n, B, self.n_out)
+@patch
+@torch.no_grad()
+def sample(self: DiffMICStyle, c, p, steps: int | None = None, n: int | None = None, generator=None):
+    "`n` DDIM samples of y_0 [n, B, K] (`steps` steps, eta 0)"
+    from diffusers import DDIMScheduler
+    steps, n = steps or self.sample_steps, n or self.n_samples
+    sched = DDIMScheduler.from_config(self.ddim.config, clip_sample=True, clip_sample_range=1.)  # labels live in [-1, 1]
+    sched.set_timesteps(steps)
+    B = len(c)
+    cc, pp = c.repeat(n, 1), p.repeat(n, 1)
+    yt = torch.randn(n * B, self.n_out, generator=generator, device=c.device)
+    for t in sched.timesteps:
+        e = self.eps(yt, torch.full((n * B,), int(t), device=c.device, dtype=torch.long), cc, pp)
+        yt = sched.step(e, t, yt, eta=0.).prev_sample
+    return yt.view(n, B, self.n_out)
 
-    def to_logits(self, y0s, eps: float = 1e-4):
-        "Samples y_0 [n, B, K] -> logits of the probability clamp((mean y_0 + 1) / 2)"
-        p = ((y0s.mean(0) + 1) / 2).clamp(eps, 1 - eps)
-        return p.log() if self.task == 'multiclass' else torch.log(p) - torch.log1p(-p)
+@patch
+def to_logits(self: DiffMICStyle, y0s, eps: float = 1e-4):
+    "Samples y_0 [n, B, K] -> logits of the probability clamp((mean y_0 + 1) / 2)"
+    p = ((y0s.mean(0) + 1) / 2).clamp(eps, 1 - eps)
+    return p.log() if self.task == 'multiclass' else torch.log(p) - torch.log1p(-p)
 
-    def _forward(self, inputs, presence, y=None) -> MDRDxOutput:
-        presence = presence.bool()
-        lat = self.encode(inputs, presence)
-        c = self.fuse(torch.cat([lat.flatten(1), presence.float()], 1))
-        prior_logits = self.prior(c)
-        p = (prior_logits.softmax(-1) if self.task == 'multiclass' else prior_logits.sigmoid()).detach() * 2 - 1
-        g = (None, None) if self.training else [torch.Generator(device=c.device).manual_seed(self.seed + i) for i in (0, 1)]
-        losses = {}
-        if y is not None:
-            y0 = self.label_space(y)
-            t = torch.randint(0, self.ddpm.config.num_train_timesteps, (len(y0),), device=c.device, generator=g[1])
-            noise = torch.randn(y0.shape, device=c.device, generator=g[1])
-            losses['L_diff'] = F.mse_loss(self.eps(self.ddpm.add_noise(y0, noise, t), t, c, p), noise)
-        elif self.training:
-            raise ValueError("DiffMICStyle learns from the target inside forward: train it with `baseline_learner` "
-                             "(or add the `TargetToModel` callback), or call model(inputs, presence, y)")
-        logits = prior_logits if self.training else self.to_logits(self.sample(c, p, generator=g[0]))
-        return self.output(logits, losses, presence.float(), c, presence, y)
+# %% ../nbs/08_baselines.ipynb #41212ce8
+@patch
+def _forward(self: DiffMICStyle, inputs, presence, y=None) -> MDRDxOutput:
+    presence = presence.bool()
+    lat = self.encode(inputs, presence)
+    c = self.fuse(torch.cat([lat.flatten(1), presence.float()], 1))
+    prior_logits = self.prior(c)
+    p = (prior_logits.softmax(-1) if self.task == 'multiclass' else prior_logits.sigmoid()).detach() * 2 - 1
+    g = (None, None) if self.training else [torch.Generator(device=c.device).manual_seed(self.seed + i) for i in (0, 1)]
+    losses = {}
+    if y is not None:
+        y0 = self.label_space(y)
+        t = torch.randint(0, self.ddpm.config.num_train_timesteps, (len(y0),), device=c.device, generator=g[1])
+        noise = torch.randn(y0.shape, device=c.device, generator=g[1])
+        losses['L_diff'] = F.mse_loss(self.eps(self.ddpm.add_noise(y0, noise, t), t, c, p), noise)
+    elif self.training:
+        raise ValueError("DiffMICStyle learns from the target inside forward: train it with `baseline_learner` "
+                         "(or add the `TargetToModel` callback), or call model(inputs, presence, y)")
+    logits = prior_logits if self.training else self.to_logits(self.sample(c, p, generator=g[0]))
+    return self.output(logits, losses, presence.float(), c, presence, y)
 
 # %% ../nbs/08_baselines.ipynb #b2214955
 def baseline_learner(dls, model, cbs=None, **kwargs) -> Learner:

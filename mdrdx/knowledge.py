@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['EDGE_COLUMNS', 'graphs_dir', 'KnowledgeGraph', 'modality_prior']
@@ -41,55 +42,60 @@ class KnowledgeGraph:
                 if node not in self.g or (typ and not self.g.nodes[node].get('type')): self.g.add_node(node, type=typ if isinstance(typ, str) else None)
             self.g.add_edge(r.source, r.target, relation=r.relation)
 
-    @classmethod
-    def from_csv(cls, path, **kwargs) -> 'KnowledgeGraph':
-        "A graph from a CSV of edges"
-        path = Path(path)
-        if not path.is_file(): raise FileNotFoundError(f"no graph file at {path}")
-        return cls(pd.read_csv(path), name=kwargs.pop('name', path.stem), **kwargs)
-
-    @classmethod
-    def load(cls, name: str) -> 'KnowledgeGraph':
-        "One of the graphs shipped with mdrdx: 'phantom', 'chexpert' or 'alzheimers'"
-        p = graphs_dir() / f'{name}.csv'
-        if not p.exists(): raise ValueError(f"no shipped graph {name!r}; choose from {sorted(q.stem for q in graphs_dir().glob('*.csv'))}")
-        return cls.from_csv(p)
-
-    @classmethod
-    def from_obo(cls, path, links=None, relations=('is_a', 'part_of')) -> 'KnowledgeGraph':
-        "A graph from an OBO ontology (term names as nodes, `relations` as edges) plus `links`, a CSV or DataFrame of edges to modalities"
-        import obonet
-        onto = obonet.read_obo(str(path))
-        name = lambda n: onto.nodes[n].get('name', n)
-        rows = [{'source': name(a), 'relation': k, 'target': name(b)} for a, b, k in onto.edges(keys=True) if k in relations]
-        if links is not None: rows += (pd.read_csv(links) if not isinstance(links, pd.DataFrame) else links).to_dict('records')
-        return cls(pd.DataFrame(rows), name=Path(path).stem)
-
-    def nodes(self, type=None) -> list:
-        "Nodes, optionally only those of `type` ('finding', 'anatomy', 'biomarker', 'modality')"
-        return [n for n, d in self.g.nodes(data=True) if type is None or d.get('type') == type]
-
-    def relevance(self, findings, modalities, max_hops: int = 4, decay: float = .5) -> pd.DataFrame:
-        "R[f, m] = decay**(d-1) for the shortest path of d <= `max_hops` edges from finding f to modality m, else 0"
-        import networkx as nx
-        unknown = [f for f in findings if f not in self.g]
-        if unknown: raise KeyError(f"finding(s) {unknown} are not in graph {self.name!r}; its findings: {self.nodes('finding') or self.nodes()}")
-        R = pd.DataFrame(0., index=list(findings), columns=list(modalities))
-        for f in findings:
-            dist = nx.single_source_shortest_path_length(self.g, f, cutoff=max_hops)
-            for m in modalities:
-                if m in dist and dist[m] > 0: R.loc[f, m] = decay ** (dist[m] - 1)
-        return R
-
-    def log_prior(self, findings, modalities, modality_map: dict = None, eps: float = .05, **kwargs) -> pd.DataFrame:
-        "Phi0[f, m] = log(eps + R[f, m]) over the model's `modalities` (`modality_map` renames them to graph nodes)"
-        mm = {m: (modality_map or {}).get(m, m) for m in modalities}
-        R = self.relevance(findings, list(dict.fromkeys(mm.values())), **kwargs)
-        return pd.DataFrame({m: np.log(eps + R[g].values) for m, g in mm.items()}, index=list(findings))
-
     def __repr__(self):
         types = pd.Series([d.get('type') for _, d in self.g.nodes(data=True)]).value_counts().to_dict()
         return f"KnowledgeGraph({self.name!r}: {self.g.number_of_nodes()} nodes {types}, {self.g.number_of_edges()} edges)"
+
+# %% ../nbs/03_knowledge.ipynb #1ceeaa94
+@patch(cls_method=True)
+def from_csv(cls: KnowledgeGraph, path, **kwargs) -> 'KnowledgeGraph':
+    "A graph from a CSV of edges"
+    path = Path(path)
+    if not path.is_file(): raise FileNotFoundError(f"no graph file at {path}")
+    return cls(pd.read_csv(path), name=kwargs.pop('name', path.stem), **kwargs)
+
+@patch(cls_method=True)
+def load(cls: KnowledgeGraph, name: str) -> 'KnowledgeGraph':
+    "One of the graphs shipped with mdrdx: 'phantom', 'chexpert' or 'alzheimers'"
+    p = graphs_dir() / f'{name}.csv'
+    if not p.exists(): raise ValueError(f"no shipped graph {name!r}; choose from {sorted(q.stem for q in graphs_dir().glob('*.csv'))}")
+    return cls.from_csv(p)
+
+@patch(cls_method=True)
+def from_obo(cls: KnowledgeGraph, path, links=None, relations=('is_a', 'part_of')) -> 'KnowledgeGraph':
+    "A graph from an OBO ontology (term names as nodes, `relations` as edges) plus `links`, a CSV or DataFrame of edges to modalities"
+    import obonet
+    onto = obonet.read_obo(str(path))
+    name = lambda n: onto.nodes[n].get('name', n)
+    rows = [{'source': name(a), 'relation': k, 'target': name(b)} for a, b, k in onto.edges(keys=True) if k in relations]
+    if links is not None: rows += (pd.read_csv(links) if not isinstance(links, pd.DataFrame) else links).to_dict('records')
+    return cls(pd.DataFrame(rows), name=Path(path).stem)
+
+@patch
+def nodes(self: KnowledgeGraph, type=None) -> list:
+    "Nodes, optionally only those of `type` ('finding', 'anatomy', 'biomarker', 'modality')"
+    return [n for n, d in self.g.nodes(data=True) if type is None or d.get('type') == type]
+
+# %% ../nbs/03_knowledge.ipynb #1e4a6a4a
+@patch
+def relevance(self: KnowledgeGraph, findings, modalities, max_hops: int = 4, decay: float = .5) -> pd.DataFrame:
+    "R[f, m] = decay**(d-1) for the shortest path of d <= `max_hops` edges from finding f to modality m, else 0"
+    import networkx as nx
+    unknown = [f for f in findings if f not in self.g]
+    if unknown: raise KeyError(f"finding(s) {unknown} are not in graph {self.name!r}; its findings: {self.nodes('finding') or self.nodes()}")
+    R = pd.DataFrame(0., index=list(findings), columns=list(modalities))
+    for f in findings:
+        dist = nx.single_source_shortest_path_length(self.g, f, cutoff=max_hops)
+        for m in modalities:
+            if m in dist and dist[m] > 0: R.loc[f, m] = decay ** (dist[m] - 1)
+    return R
+
+@patch
+def log_prior(self: KnowledgeGraph, findings, modalities, modality_map: dict = None, eps: float = .05, **kwargs) -> pd.DataFrame:
+    "Phi0[f, m] = log(eps + R[f, m]) over the model's `modalities` (`modality_map` renames them to graph nodes)"
+    mm = {m: (modality_map or {}).get(m, m) for m in modalities}
+    R = self.relevance(findings, list(dict.fromkeys(mm.values())), **kwargs)
+    return pd.DataFrame({m: np.log(eps + R[g].values) for m, g in mm.items()}, index=list(findings))
 
 # %% ../nbs/03_knowledge.ipynb #ccb29d55
 def modality_prior(log_prior: pd.DataFrame, weights=None, off: bool = False) -> np.ndarray:

@@ -319,45 +319,6 @@ class TabularNorm:
     def __init__(self, columns, kinds: dict | None = None, max_categories: int = 50):
         self.columns, self.kinds, self.max_categories = list(columns), dict(kinds or {}), max_categories
 
-    def fit(self, df: pd.DataFrame):
-        "Column kinds (unless given), categories, censoring flags, means and standard deviations from the rows of `df`"
-        self.kinds = {c: self.kinds.get(c) or infer_kind(df[c]) for c in self.columns}
-        self.features, self.slots, self.categories, self.censored, stats, empty = [], {}, {}, [], [], []
-        for c in self.columns:
-            feats = self._fit_column(df[c], c)
-            if not feats: empty.append(c); continue
-            self.slots[c] = list(range(len(self.features), len(self.features) + len(feats)))
-            for name, x in feats: self.features.append(name); stats.append(x)
-        if empty:
-            warnings.warn(f"lab column(s) {empty} have no value in the training split and are dropped", DataLossWarning)
-            self.columns = [c for c in self.columns if c not in empty]
-            self.kinds = {c: self.kinds[c] for c in self.columns}
-        if not self.columns: raise ValueError("no lab column has any value in the training split")
-        X = pd.DataFrame(np.stack(stats, 1))
-        self.mean = X.mean().values.astype(np.float32)
-        self.std = X.std().fillna(1).replace(0, 1).values.astype(np.float32)
-        return self
-
-    def _fit_column(self, col, c) -> list:
-        "[(feature name, float64 values with NaN where missing)] of one column"
-        if self.kinds[c] == 'numeric':
-            p = parse_numeric(col)
-            if np.isnan(p.value).all(): return []
-            out = [(c, p.value)]
-            if (p.censored != 0).any():
-                self.censored.append(c)
-                out.append((f'{c} (censored)', np.where(np.isnan(p.value), np.nan, p.censored)))
-            return out
-        names = pd.Series([category_name(v) for v in col], dtype=object)
-        counts = names.dropna().value_counts()
-        if not len(counts): return []
-        if len(counts) > self.max_categories:
-            warn_loss(f"lab column {c!r} has {len(counts)} categories; the {self.max_categories} most frequent are kept and "
-                      "the rarer ones read as unknown", counts.index[self.max_categories:])
-        self.categories[c] = sorted(counts.index[:self.max_categories])
-        miss = names.isna().values
-        return [(f'{c}={k}', np.where(miss, np.nan, (names == k).values.astype(float))) for k in self.categories[c]]
-
     def __call__(self, df: pd.DataFrame, ids=None, log=None, modality: str = 'labs') -> np.ndarray:
         "[N, 2F] float32: the F standardised features (0 where missing), then their missing indicators; losses go to `log`"
         ids = np.asarray(df.index if ids is None else ids)
@@ -379,12 +340,55 @@ class TabularNorm:
                 V[:, k] = np.where(miss, 0, (np.asarray(x, np.float32) - self.mean[k]) / self.std[k]); R[:, k] = miss
         return np.concatenate([V, R], 1)
 
-    @property
-    def n_features(self): return 2 * len(self.features)
-
     def __repr__(self):
         kinds = ', '.join(f"{c} ({self.kinds.get(c, '?')})" for c in self.columns)
         return f"TabularNorm({kinds}; {len(getattr(self, 'features', []))} features)"
+
+# %% ../../nbs/01b_data.table.ipynb #995d4449
+@patch
+def fit(self: TabularNorm, df: pd.DataFrame):
+    "Column kinds (unless given), categories, censoring flags, means and standard deviations from the rows of `df`"
+    self.kinds = {c: self.kinds.get(c) or infer_kind(df[c]) for c in self.columns}
+    self.features, self.slots, self.categories, self.censored, stats, empty = [], {}, {}, [], [], []
+    for c in self.columns:
+        feats = self._fit_column(df[c], c)
+        if not feats: empty.append(c); continue
+        self.slots[c] = list(range(len(self.features), len(self.features) + len(feats)))
+        for name, x in feats: self.features.append(name); stats.append(x)
+    if empty:
+        warnings.warn(f"lab column(s) {empty} have no value in the training split and are dropped", DataLossWarning)
+        self.columns = [c for c in self.columns if c not in empty]
+        self.kinds = {c: self.kinds[c] for c in self.columns}
+    if not self.columns: raise ValueError("no lab column has any value in the training split")
+    X = pd.DataFrame(np.stack(stats, 1))
+    self.mean = X.mean().values.astype(np.float32)
+    self.std = X.std().fillna(1).replace(0, 1).values.astype(np.float32)
+    return self
+
+@patch
+def _fit_column(self: TabularNorm, col, c) -> list:
+    "[(feature name, float64 values with NaN where missing)] of one column"
+    if self.kinds[c] == 'numeric':
+        p = parse_numeric(col)
+        if np.isnan(p.value).all(): return []
+        out = [(c, p.value)]
+        if (p.censored != 0).any():
+            self.censored.append(c)
+            out.append((f'{c} (censored)', np.where(np.isnan(p.value), np.nan, p.censored)))
+        return out
+    names = pd.Series([category_name(v) for v in col], dtype=object)
+    counts = names.dropna().value_counts()
+    if not len(counts): return []
+    if len(counts) > self.max_categories:
+        warn_loss(f"lab column {c!r} has {len(counts)} categories; the {self.max_categories} most frequent are kept and "
+                  "the rarer ones read as unknown", counts.index[self.max_categories:])
+    self.categories[c] = sorted(counts.index[:self.max_categories])
+    miss = names.isna().values
+    return [(f'{c}={k}', np.where(miss, np.nan, (names == k).values.astype(float))) for k in self.categories[c]]
+
+# %% ../../nbs/01b_data.table.ipynb #f6c01c02
+@patch(as_prop=True)
+def n_features(self: TabularNorm): return 2 * len(self.features)
 
 # %% ../../nbs/01b_data.table.ipynb #c2500bac
 @patch
