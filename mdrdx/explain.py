@@ -675,53 +675,58 @@ class MDRDxInterpretation(Interpretation):
         self.norms = getattr(ds, 'norms', {})
         self._base, self._tok = (None if base is None else torch.as_tensor(base).float()), {}
 
-    @classmethod
-    def from_learner(cls, learn: Learner, ds_idx: int = 1, dl=None, act=None, base=None):
-        "Predict the patients of `dl` (default: `learn.dls[ds_idx]`, in order) and keep their inputs for explaining; `base`: v(empty set) per output (default: `expected_log_odds`)"
-        dl = (learn.dls[ds_idx] if dl is None else dl).new(shuffle=False, drop_last=False)   # in order: row i is patient i
-        with learn.no_bar(), learn.no_logging():
-            inps, logits, targs = learn.get_preds(dl=dl, with_input=True, act=lambda x: x, reorder=False)
-        return cls(learn, dl, inps[0], inps[1], logits, targs, act, base)
-
     def __len__(self): return len(self.presence)
 
-    @property
-    def probs(self) -> torch.Tensor:
-        "Predicted probabilities [N, n_out]"
-        return self.logits.softmax(1) if self.task == 'multiclass' else torch.sigmoid(self.logits)
+# %% ../nbs/11_explain.ipynb #9a197a39
+@patch(cls_method=True)
+def from_learner(cls: MDRDxInterpretation, learn: Learner, ds_idx: int = 1, dl=None, act=None, base=None):
+    "Predict the patients of `dl` (default: `learn.dls[ds_idx]`, in order) and keep their inputs for explaining; `base`: v(empty set) per output (default: `expected_log_odds`)"
+    dl = (learn.dls[ds_idx] if dl is None else dl).new(shuffle=False, drop_last=False)   # in order: row i is patient i
+    with learn.no_bar(), learn.no_logging():
+        inps, logits, targs = learn.get_preds(dl=dl, with_input=True, act=lambda x: x, reorder=False)
+    return cls(learn, dl, inps[0], inps[1], logits, targs, act, base)
 
-    @property
-    def patient_ids(self) -> list:
-        "The patients' ids (their row numbers when the table is not at hand)"
-        ds = self.dl.dataset
-        if getattr(ds, 'rows', None) is not None: return list(ds.rows[ds.id_col])
-        return list(range(len(self)))
+@patch(as_prop=True)
+def probs(self: MDRDxInterpretation) -> torch.Tensor:
+    "Predicted probabilities [N, n_out]"
+    return self.logits.softmax(1) if self.task == 'multiclass' else torch.sigmoid(self.logits)
 
-    def _idxs(self, idxs):
-        return torch.arange(len(self)) if idxs is None else torch.as_tensor(idxs).long().reshape(-1)
+@patch(as_prop=True)
+def patient_ids(self: MDRDxInterpretation) -> list:
+    "The patients' ids (their row numbers when the table is not at hand)"
+    ds = self.dl.dataset
+    if getattr(ds, 'rows', None) is not None: return list(ds.rows[ds.id_col])
+    return list(range(len(self)))
 
-    def targets(self, idxs=None, target=None) -> torch.Tensor:
-        "The explained output of each patient: `target` (an index or a finding's name) or else the most likely finding"
-        idxs = self._idxs(idxs)
-        if target is None: return self.logits[idxs].argmax(1)
-        if isinstance(target, str):
-            if target not in self.classes: raise KeyError(f"unknown finding {target!r}; the model predicts {self.classes}")
-            target = self.classes.index(target)
-        return _targets(target, len(idxs))
+@patch
+def _idxs(self: MDRDxInterpretation, idxs):
+    return torch.arange(len(self)) if idxs is None else torch.as_tensor(idxs).long().reshape(-1)
 
-    def batch(self, idxs=None):
-        "Inputs and presence mask of patients `idxs` (all by default)"
-        return select_patients(self.inputs, self.presence, self._idxs(idxs))
+@patch
+def targets(self: MDRDxInterpretation, idxs=None, target=None) -> torch.Tensor:
+    "The explained output of each patient: `target` (an index or a finding's name) or else the most likely finding"
+    idxs = self._idxs(idxs)
+    if target is None: return self.logits[idxs].argmax(1)
+    if isinstance(target, str):
+        if target not in self.classes: raise KeyError(f"unknown finding {target!r}; the model predicts {self.classes}")
+        target = self.classes.index(target)
+    return _targets(target, len(idxs))
 
-    @property
-    def base(self) -> torch.Tensor:
-        "v(empty set) for the Shapley values: the mean log-odds of each output over the training patients (over these patients for an exported learner)"
-        if self._base is None:
-            train = self.learn.dls.train
-            has_train = getattr(train.dataset, 'rows', None) is not None and len(train.dataset)
-            self._base = expected_log_odds(self.learn) if has_train else \
-                torch.stack([log_odds(self.logits, t, self.task).mean() for t in range(self.logits.shape[1])])
-        return self._base
+@patch
+def batch(self: MDRDxInterpretation, idxs=None):
+    "Inputs and presence mask of patients `idxs` (all by default)"
+    return select_patients(self.inputs, self.presence, self._idxs(idxs))
+
+# %% ../nbs/11_explain.ipynb #0690f40e
+@patch(as_prop=True)
+def base(self: MDRDxInterpretation) -> torch.Tensor:
+    "v(empty set) for the Shapley values: the mean log-odds of each output over the training patients (over these patients for an exported learner)"
+    if self._base is None:
+        train = self.learn.dls.train
+        has_train = getattr(train.dataset, 'rows', None) is not None and len(train.dataset)
+        self._base = expected_log_odds(self.learn) if has_train else \
+            torch.stack([log_odds(self.logits, t, self.task).mean() for t in range(self.logits.shape[1])])
+    return self._base
 
 # %% ../nbs/11_explain.ipynb #716479ac
 @patch

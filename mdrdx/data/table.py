@@ -65,30 +65,33 @@ class ModalitySpec:
         bad = [t for t in self.transforms or [] if not callable(t)]
         if bad: raise ValueError(f"modality {self.name!r}: transforms are callables (MONAI dictionary transforms), got {bad}")
 
-    def _check_imaging(self):
-        d = self.kind.spatial_dims
-        if len(self.columns) != 1: raise ValueError(f"modality {self.name!r}: an imaging modality takes one path column, got {self.columns}")
-        size = listify((64,) * d if self.size is None else self.size)
-        if not size or not all(_is_int(v) and v > 0 for v in size):
-            raise ValueError(f"modality {self.name!r}: size {self.size!r} is not a size: give a positive integer, or one per spatial dimension ({d})")
-        self.size = tuple(int(v) for v in size) * (d if len(size) == 1 else 1)
-        if len(self.size) != d: raise ValueError(f"modality {self.name!r}: size {self.size} must have {d} dims")
-        if self.spacing is not None:
-            sp = listify(self.spacing)
-            if not sp or not all(_is_num(v) and v > 0 for v in sp) or len(sp) not in (1, d):
-                raise ValueError(f"modality {self.name!r}: spacing {self.spacing!r} is not a voxel spacing: give {d} positive numbers (mm)")
-            self.spacing = tuple(float(v) for v in sp) * (d if len(sp) == 1 else 1)
-        if self.channel is not None and not (_is_int(self.channel) and self.channel >= 0):
-            raise ValueError(f"modality {self.name!r}: channel {self.channel!r} is not a channel index (0, 1, ...)")
+# %% ../../nbs/01b_data.table.ipynb #71b1b650
+@patch
+def _check_imaging(self: ModalitySpec):
+    d = self.kind.spatial_dims
+    if len(self.columns) != 1: raise ValueError(f"modality {self.name!r}: an imaging modality takes one path column, got {self.columns}")
+    size = listify((64,) * d if self.size is None else self.size)
+    if not size or not all(_is_int(v) and v > 0 for v in size):
+        raise ValueError(f"modality {self.name!r}: size {self.size!r} is not a size: give a positive integer, or one per spatial dimension ({d})")
+    self.size = tuple(int(v) for v in size) * (d if len(size) == 1 else 1)
+    if len(self.size) != d: raise ValueError(f"modality {self.name!r}: size {self.size} must have {d} dims")
+    if self.spacing is not None:
+        sp = listify(self.spacing)
+        if not sp or not all(_is_num(v) and v > 0 for v in sp) or len(sp) not in (1, d):
+            raise ValueError(f"modality {self.name!r}: spacing {self.spacing!r} is not a voxel spacing: give {d} positive numbers (mm)")
+        self.spacing = tuple(float(v) for v in sp) * (d if len(sp) == 1 else 1)
+    if self.channel is not None and not (_is_int(self.channel) and self.channel >= 0):
+        raise ValueError(f"modality {self.name!r}: channel {self.channel!r} is not a channel index (0, 1, ...)")
 
-    def _check_dtypes(self):
-        if self.dtypes is None: return
-        if self.kind != ModalityKind.tabular: raise ValueError(f"modality {self.name!r}: dtypes apply to tabular modalities only")
-        if not isinstance(self.dtypes, dict): raise ValueError(f"modality {self.name!r}: dtypes is a dict {{column: 'numeric' or 'categorical'}}, got {self.dtypes!r}")
-        unknown = [c for c in self.dtypes if c not in self.columns]
-        if unknown: raise ValueError(f"modality {self.name!r}: dtypes names column(s) {unknown} that are not among its columns {self.columns}")
-        bad = {c: t for c, t in self.dtypes.items() if t not in COLUMN_KINDS}
-        if bad: raise ValueError(f"modality {self.name!r}: dtypes {bad}: a column is one of {list(COLUMN_KINDS)}")
+@patch
+def _check_dtypes(self: ModalitySpec):
+    if self.dtypes is None: return
+    if self.kind != ModalityKind.tabular: raise ValueError(f"modality {self.name!r}: dtypes apply to tabular modalities only")
+    if not isinstance(self.dtypes, dict): raise ValueError(f"modality {self.name!r}: dtypes is a dict {{column: 'numeric' or 'categorical'}}, got {self.dtypes!r}")
+    unknown = [c for c in self.dtypes if c not in self.columns]
+    if unknown: raise ValueError(f"modality {self.name!r}: dtypes names column(s) {unknown} that are not among its columns {self.columns}")
+    bad = {c: t for c, t in self.dtypes.items() if t not in COLUMN_KINDS}
+    if bad: raise ValueError(f"modality {self.name!r}: dtypes {bad}: a column is one of {list(COLUMN_KINDS)}")
 
 # %% ../../nbs/01b_data.table.ipynb #9af5e850
 COLUMN_KINDS = ('numeric', 'categorical')
@@ -126,36 +129,6 @@ class TargetSpec:
     task: str = None
     classes: list = None               # multiclass: the class names, in index order
 
-    def fit(self, df, ids=None):
-        "Infer the task (and the classes) from the labelled rows of `df`, checking that the values suit it; `ids` name the rows"
-        self.columns = listify(self.columns)
-        ids = np.asarray(df.index if ids is None else ids)
-        if self.task is None:
-            if len(self.columns) > 1: self.task = 'multilabel'
-            else:
-                u = set(pd.unique(df[self.columns[0]].dropna()))
-                self.task = 'binary' if u <= {0, 1, True, False} else 'multiclass'
-                if self.task == 'multiclass': _check_stray(df[self.columns[0]], ids)
-        if self.task not in ('binary', 'multiclass', 'multilabel'): raise ValueError(f"unknown task {self.task!r}")
-        if self.task == 'multiclass':
-            if self.classes is None: self.classes = sorted({category_name(v) for v in df[self.columns[0]]} - {None})
-        else:
-            for c in self.columns: _check_01(df[c], ids, c, self.task)
-        return self
-
-    @property
-    def n_out(self): return len(self.classes) if self.task == 'multiclass' else len(self.columns)
-
-    def encode(self, df) -> np.ndarray:
-        "Targets as an array: float [N, n_out] (binary, multilabel; NaN where unlabelled) or int64 [N] (multiclass; -1 where unlabelled)"
-        if self.task == 'multiclass':
-            idx = {c: i for i, c in enumerate(self.classes)}
-            names = [category_name(v) for v in df[self.columns[0]]]
-            unknown = sorted({n for n in names if n is not None} - set(idx))
-            if unknown: raise ValueError(f"target {self.columns[0]!r} has classes {unknown} not among {self.classes}")
-            return np.array([-1 if n is None else idx[n] for n in names], dtype=np.int64)
-        return df[self.columns].apply(pd.to_numeric, errors='coerce').values.astype(np.float32)
-
 def _check_01(col, ids, name, task):
     "Every label of a binary / multi-label column is 0 or 1 (or a boolean)"
     have = col.notna().values
@@ -175,6 +148,39 @@ def _check_stray(col, ids, share: float = .05):
         raise ValueError(f"target {col.name!r} looks binary (0/1), but {int(other.sum())} patient(s) have other values: "
                          f"{_shown_values(ids[have][other], col[have][other].tolist())}. Fix them, or pass "
                          f"TargetSpec({col.name!r}, task='multiclass') if these are classes")
+
+# %% ../../nbs/01b_data.table.ipynb #600737b9
+@patch
+def fit(self: TargetSpec, df, ids=None):
+    "Infer the task (and the classes) from the labelled rows of `df`, checking that the values suit it; `ids` name the rows"
+    self.columns = listify(self.columns)
+    ids = np.asarray(df.index if ids is None else ids)
+    if self.task is None:
+        if len(self.columns) > 1: self.task = 'multilabel'
+        else:
+            u = set(pd.unique(df[self.columns[0]].dropna()))
+            self.task = 'binary' if u <= {0, 1, True, False} else 'multiclass'
+            if self.task == 'multiclass': _check_stray(df[self.columns[0]], ids)
+    if self.task not in ('binary', 'multiclass', 'multilabel'): raise ValueError(f"unknown task {self.task!r}")
+    if self.task == 'multiclass':
+        if self.classes is None: self.classes = sorted({category_name(v) for v in df[self.columns[0]]} - {None})
+    else:
+        for c in self.columns: _check_01(df[c], ids, c, self.task)
+    return self
+
+@patch(as_prop=True)
+def n_out(self: TargetSpec): return len(self.classes) if self.task == 'multiclass' else len(self.columns)
+
+@patch
+def encode(self: TargetSpec, df) -> np.ndarray:
+    "Targets as an array: float [N, n_out] (binary, multilabel; NaN where unlabelled) or int64 [N] (multiclass; -1 where unlabelled)"
+    if self.task == 'multiclass':
+        idx = {c: i for i, c in enumerate(self.classes)}
+        names = [category_name(v) for v in df[self.columns[0]]]
+        unknown = sorted({n for n in names if n is not None} - set(idx))
+        if unknown: raise ValueError(f"target {self.columns[0]!r} has classes {unknown} not among {self.classes}")
+        return np.array([-1 if n is None else idx[n] for n in names], dtype=np.int64)
+    return df[self.columns].apply(pd.to_numeric, errors='coerce').values.astype(np.float32)
 
 # %% ../../nbs/01b_data.table.ipynb #4544c146
 def kfold_splits(ids, y, k: int = 5, seed: int = 0):
@@ -556,46 +562,51 @@ class PatientTable:
         df = self._check_empty(df, on_empty)
         self.df = df
 
-    def _check_columns(self, df, target, extra_cols, missing_columns):
-        "Raise on absent columns, or read an absent modality column as missing for every patient"
-        need = [self.id_col] + (listify(target.columns) if target else []) + list(extra_cols)
-        mod_cols = [c for s in self.specs for c in s.columns]
-        unknown = [c for c in dict.fromkeys(need + (mod_cols if missing_columns == 'raise' else [])) if c not in df.columns]
-        if unknown: raise KeyError(f"column(s) {unknown} not in the table; its columns are {list(df.columns)}")
-        for s in self.specs:
-            gone = [c for c in s.columns if c not in df.columns]
-            if not gone: continue
-            for c in gone: df[c] = None
-            self.absent_columns[s.name] = gone
-            what = 'is missing for every patient' if len(gone) == len(s.columns) else 'read as missing for every patient'
-            warnings.warn(f"column(s) {gone} of modality {s.name!r} not in the table: {what}", DataLossWarning)
-        return df
+# %% ../../nbs/01b_data.table.ipynb #dd231952
+@patch
+def _check_columns(self: PatientTable, df, target, extra_cols, missing_columns):
+    "Raise on absent columns, or read an absent modality column as missing for every patient"
+    need = [self.id_col] + (listify(target.columns) if target else []) + list(extra_cols)
+    mod_cols = [c for s in self.specs for c in s.columns]
+    unknown = [c for c in dict.fromkeys(need + (mod_cols if missing_columns == 'raise' else [])) if c not in df.columns]
+    if unknown: raise KeyError(f"column(s) {unknown} not in the table; its columns are {list(df.columns)}")
+    for s in self.specs:
+        gone = [c for c in s.columns if c not in df.columns]
+        if not gone: continue
+        for c in gone: df[c] = None
+        self.absent_columns[s.name] = gone
+        what = 'is missing for every patient' if len(gone) == len(s.columns) else 'read as missing for every patient'
+        warnings.warn(f"column(s) {gone} of modality {s.name!r} not in the table: {what}", DataLossWarning)
+    return df
 
-    def _check_labels(self, df, target, nan_labels):
-        cols = listify(target.columns)
-        bad = df[cols].isna().any(axis=1).values
-        if bad.any() and nan_labels != 'keep':
-            who = df.loc[bad, self.id_col].tolist()
-            if nan_labels == 'raise':
-                raise ValueError(f"{len(who)} patient(s) have a missing label in {cols}: {who[:10]}. Fix them, or pass "
-                                 "nan_labels='drop' to drop those rows (or nan_labels='keep' to keep them unlabelled, for prediction).")
-            warn_loss(f"rows with a missing label in {cols} dropped", who)
-            self.dropped['missing label'] = who
-            df = df[~bad].reset_index(drop=True)
-        target.fit(df, df[self.id_col].values)
-        return df
+@patch
+def _check_labels(self: PatientTable, df, target, nan_labels):
+    cols = listify(target.columns)
+    bad = df[cols].isna().any(axis=1).values
+    if bad.any() and nan_labels != 'keep':
+        who = df.loc[bad, self.id_col].tolist()
+        if nan_labels == 'raise':
+            raise ValueError(f"{len(who)} patient(s) have a missing label in {cols}: {who[:10]}. Fix them, or pass "
+                             "nan_labels='drop' to drop those rows (or nan_labels='keep' to keep them unlabelled, for prediction).")
+        warn_loss(f"rows with a missing label in {cols} dropped", who)
+        self.dropped['missing label'] = who
+        df = df[~bad].reset_index(drop=True)
+    target.fit(df, df[self.id_col].values)
+    return df
 
-    def _check_empty(self, df, on_empty):
-        empty = ~self.presence.any(1)
-        if not empty.any(): return df
-        who = df.loc[empty, self.id_col].tolist()
-        if on_empty == 'raise': check_some_present(self.presence, list(df[self.id_col]))
-        if on_empty == 'keep':
-            warn_loss("patients with every modality missing (kept; they get no prediction)", who); return df
-        warn_loss("patients with every modality missing dropped", who)
-        self.dropped['every modality missing'] = who
-        self.given, self.presence = self.given[~empty], self.presence[~empty]
-        return df[~empty].reset_index(drop=True)
+# %% ../../nbs/01b_data.table.ipynb #e13e5b25
+@patch
+def _check_empty(self: PatientTable, df, on_empty):
+    empty = ~self.presence.any(1)
+    if not empty.any(): return df
+    who = df.loc[empty, self.id_col].tolist()
+    if on_empty == 'raise': check_some_present(self.presence, list(df[self.id_col]))
+    if on_empty == 'keep':
+        warn_loss("patients with every modality missing (kept; they get no prediction)", who); return df
+    warn_loss("patients with every modality missing dropped", who)
+    self.dropped['every modality missing'] = who
+    self.given, self.presence = self.given[~empty], self.presence[~empty]
+    return df[~empty].reset_index(drop=True)
 
 # %% ../../nbs/01b_data.table.ipynb #cfe866fb
 @patch
