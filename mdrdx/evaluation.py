@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_evaluation.ipynb #c5776115
 from __future__ import annotations
-import warnings
+import time, warnings
 from itertools import combinations
 
 import numpy as np
@@ -18,7 +18,7 @@ from sklearn import metrics as skm
 
 # %% auto #0
 __all__ = ['BENCHMARK_COHORTS', 'score', 'auroc', 'bootstrap_ci', 'PresenceEdit', 'predict_with', 'drop_rate', 'without',
-           'robustness_sweep', 'plot_robustness', 'cross_validate', 't_interval', 'summarize', 'interval',
+           'robustness_sweep', 'plot_robustness', 'cross_validate', 't_interval', 'summarize', 'benchmark', 'interval',
            'benchmark_table', 'imputation_report', 'subgroup_report', 'calibration', 'plot_reliability']
 
 # %% ../nbs/09_evaluation.ipynb #dcaba597
@@ -139,29 +139,46 @@ def plot_robustness(df: pd.DataFrame, ax=None):
     ax.set_xlabel('share of modalities missing at test time'); ax.set_ylabel('AUROC (95% CI)')
     return ax
 
-# %% ../nbs/09_evaluation.ipynb #bb9996c0
-def cross_validate(table, fit, k: int = 5, protocol: str = 'cv', bs: int = 32, seed: int = 0, rates=(0, .3, .5, .8),
-                   scenarios: str | None = 'single', method: str = 'MDR-Dx', n_boot: int = 200):
-    "Scores and robustness of `fit(dls) -> Learner` under k-fold CV or an 80/10/10 holdout: (scores, robustness) DataFrames"
-    from mdrdx.data.table import kfold_splits, PatientDL, PatientDataset
-    if protocol == 'cv': folds = [{'train': tr, 'valid': va, 'test': va} for tr, va in kfold_splits(table.ids, table.target.encode(table.df), k, seed)]
-    elif protocol == 'holdout': folds = [table.splits(seed=seed)]
-    else: raise ValueError(f"protocol is 'cv' or 'holdout', not {protocol!r}")
-    scores, robust = [], []
-    for i, sp in enumerate(folds):
-        dls = table.dataloaders(bs=bs, splits=sp, seed=seed)
-        learn = fit(dls)
-        test_dl = PatientDL(PatientDataset(table, sp['test'], dls.train.dataset.norms), bs=bs, shuffle=False, device=dls.device)
-        p, y, _ = predict_with(learn, test_dl)
-        s = score(p, y, table.target.task)
-        if table.target.task == 'multilabel':                 # and each finding's own AUROC
-            s.update({f'auroc {c}': auroc(p[:, j], y[:, j], 'binary') for j, c in enumerate(table.target.columns)})
-        scores += [dict(method=method, fold=i, metric=m, value=v) for m, v in s.items()]
-        rb = robustness_sweep(learn, test_dl, rates=rates, scenarios=scenarios, method=method, n_boot=n_boot, seed=seed,
-                              task=table.target.task)
-        robust.append(rb.assign(fold=i))
-    return pd.DataFrame(scores), pd.concat(robust, ignore_index=True)
+# %% ../nbs/09_evaluation.ipynb #8f7ca747
+def _cv_folds(table, k, protocol, seed):
+    "The train/valid/test splits of `protocol`: k folds by patient, stratified on the target, or one 80/10/10 split"
+    from mdrdx.data.table import kfold_splits
+    if protocol == 'cv': return [{'train': tr, 'valid': va, 'test': va} for tr, va in kfold_splits(table.ids, table.target.encode(table.df), k, seed)]
+    if protocol == 'holdout': return [table.splits(seed=seed)]
+    raise ValueError(f"protocol is 'cv' or 'holdout', not {protocol!r}")
 
+def _cv_fold(table, fit, i, sp, bs, seed, rates, scenarios, method, n_boot, threads=None):
+    "Fit on fold `i`'s training split, score its test split: (score rows, robustness rows, fit seconds); `threads`: torch's"
+    from mdrdx.data.table import PatientDL, PatientDataset
+    if threads: torch.set_num_threads(threads)
+    dls = table.dataloaders(bs=bs, splits=sp, seed=seed)
+    t0 = time.perf_counter(); learn = fit(dls); secs = time.perf_counter() - t0
+    test_dl = PatientDL(PatientDataset(table, sp['test'], dls.train.dataset.norms), bs=bs, shuffle=False, device=dls.device)
+    p, y, _ = predict_with(learn, test_dl)
+    s = score(p, y, table.target.task)
+    if table.target.task == 'multilabel':                 # and each finding's own AUROC
+        s.update({f'auroc {c}': auroc(p[:, j], y[:, j], 'binary') for j, c in enumerate(table.target.columns)})
+    rb = robustness_sweep(learn, test_dl, rates=rates, scenarios=scenarios, method=method, n_boot=n_boot, seed=seed,
+                          task=table.target.task)
+    return [dict(method=method, fold=i, metric=m, value=v) for m, v in s.items()], rb.assign(fold=i), secs
+
+def _run_folds(tasks: list, n_jobs: int = 1) -> list:
+    "Run `_cv_fold` on each tuple of arguments in `tasks`: in this process, or in `n_jobs` worker processes (-1: one per CPU)"
+    if n_jobs == 1 or len(tasks) < 2: return [_cv_fold(*a) for a in tasks]
+    from joblib import Parallel, delayed, cpu_count
+    n = min(len(tasks), cpu_count() if n_jobs < 0 else n_jobs)
+    threads = max(1, torch.get_num_threads() // n)   # torch's threads shared out; `fit` travels by cloudpickle
+    return Parallel(n_jobs=n, backend='loky')(delayed(_cv_fold)(*a, threads) for a in tasks)
+
+# %% ../nbs/09_evaluation.ipynb #5d2f1164
+def cross_validate(table, fit, k: int = 5, protocol: str = 'cv', bs: int = 32, seed: int = 0, rates=(0, .3, .5, .8),
+                   scenarios: str | None = 'single', method: str = 'MDR-Dx', n_boot: int = 200, n_jobs: int = 1):
+    "Scores and robustness of `fit(dls) -> Learner` under k-fold CV or an 80/10/10 holdout: (scores, robustness) DataFrames"
+    folds = _cv_folds(table, k, protocol, seed)
+    res = _run_folds([(table, fit, i, sp, bs, seed, rates, scenarios, method, n_boot) for i, sp in enumerate(folds)], n_jobs)
+    return pd.DataFrame([r for s, _, _ in res for r in s]), pd.concat([rb for _, rb, _ in res], ignore_index=True)
+
+# %% ../nbs/09_evaluation.ipynb #7fba46a4
 def t_interval(values, level: float = .95) -> tuple:
     "Mean of `values` (NaN dropped) and its Student t-interval: (mean, lo, hi); the interval is NaN for fewer than 2 values"
     v = np.asarray(values, dtype=float); v = v[~np.isnan(v)]
@@ -175,6 +192,25 @@ def summarize(scores: pd.DataFrame, level: float = .95) -> pd.DataFrame:
         m, lo, hi = t_interval(v, level)
         return pd.Series(dict(mean=m, lo=lo, hi=hi, folds=int(v.notna().sum())))
     return scores.groupby(['method', 'metric']).value.apply(ci).unstack()
+
+# %% ../nbs/09_evaluation.ipynb #b73acec1
+def benchmark(tables: dict, fit_for, methods, k: int = 5, bs: int = 32, cohort_bs: dict | None = None, seed: int = 0,
+              rates=(0, .3, .5, .8), scenarios: str | None = 'single', n_boot: int = 200, n_jobs: int = 1):
+    "`cross_validate` of each of `methods` on each of `tables` ({cohort: PatientTable}): (scores, robustness, fit seconds) with a `cohort` column"
+    tasks, keys = [], []
+    for c, t in tables.items():
+        folds = _cv_folds(t, k, 'cv', seed)
+        for name in methods:
+            if name.startswith('unimodal ') and name.split(' ', 1)[1] not in t.names: continue   # a modality this cohort lacks
+            fit = fit_for(name)
+            for i, sp in enumerate(folds):
+                tasks.append((t, fit, i, sp, (cohort_bs or {}).get(c, bs), seed, rates, scenarios, name, n_boot))
+                keys.append((c, name, i))
+    res = _run_folds(tasks, n_jobs)
+    scores = pd.DataFrame([dict(r, cohort=c) for (c, _, _), (s, _, _) in zip(keys, res) for r in s])
+    robust = pd.concat([rb.assign(cohort=c) for (c, _, _), (_, rb, _) in zip(keys, res)], ignore_index=True)
+    times = pd.DataFrame([dict(cohort=c, method=m, fold=i, seconds=secs) for (c, m, i), (_, _, secs) in zip(keys, res)])
+    return scores, robust, times
 
 # %% ../nbs/09_evaluation.ipynb #6beb451d
 def interval(mean, lo=np.nan, hi=np.nan, digits: int = 3, signed: bool = False, percent: bool = False) -> str:

@@ -668,8 +668,7 @@ class MDRDxInterpretation(Interpretation):
         self.model = learn.model
         self.names = list(self.model.encoders)
         ds = learn.dls.train.dataset
-        self.specs = {s.name: s for s in (ds.specs if hasattr(ds, 'specs') else ds.table.specs)}
-        tgt = ds.target if hasattr(ds, 'target') else ds.table.target
+        self.specs, tgt = {s.name: s for s in ds.specs}, ds.target   # a live dataset and an exported learner's both carry them
         self.task = _task(self.model)
         self.classes = [str(c) for c in (tgt.classes if self.task == 'multiclass' else tgt.columns)]
         self.norms = getattr(ds, 'norms', {})
