@@ -268,7 +268,7 @@ def unimodal(self: MDRDx, lat, presence, y=None):
     else: l = F.binary_cross_entropy_with_logits(per, y.float().view(B, 1, -1).expand(-1, M, -1), reduction='none').mean(-1)
     return per, mean, (l * presence).sum() / presence.sum().clamp(min=1)
 
-# %% ../nbs/06_model.ipynb #4fe61388
+# %% ../nbs/06_model.ipynb #2acb3afc
 @patch
 def forward(self: MDRDx, inputs, presence, y=None) -> MDRDxOutput:
     "The output for a batch; in evaluation a row with no modality gets NaN logits (in training it is an error)"
@@ -299,23 +299,8 @@ def _forward(self: MDRDx, inputs, presence, y=None) -> MDRDxOutput:
     if self.use_diffusion and not presence.all():
         imputed = ~presence
         lat = torch.where(presence[..., None], lat, self._impute(zs, presence))
-        for j, n in enumerate(self.names):                     # an imputed modality is one token: its latent
-            t, m = toks[n]
-            t = torch.cat([t, lat[:, j:j + 1]], 1); m = torch.cat([m, imputed[:, j:j + 1]], 1)
-            toks[n] = (t, m)
-    available = presence | imputed
-    fo = self.fusion(toks, lat, available)
-    z = fo.z
-    if self.concat is not None:
-        side = torch.cat([lat, presence[..., None].float(), imputed[..., None].float()], -1).flatten(1)
-        z = self.z_norm(z + self.concat(side))
-    fo = fo._replace(z=z)
-    logits = self.head(z)
-    if self.uni is not None:
-        _, uni_mean, l_uni = self.unimodal(lat_own, observed, y)       # each head learns from every observed modality
-        if presence is not observed: uni_mean = self.unimodal(lat_own, presence)[1]   # the prediction uses what the fused path sees
-        logits = uni_mean + (self.gate * logits if self.gate is not None else logits)
-        if l_uni is not None: losses['L_uni'] = l_uni
+    logits, fo, l_uni = self.diagnose(toks, lat, presence, imputed, y, lat_own, observed)
+    if l_uni is not None: losses['L_uni'] = l_uni
     # the decoders reconstruct every observed modality from the fused latent (masked ones too, with encode_observed)
     rec = [F.mse_loss(self.decoders[n](fo.z)[observed[:, j]], lat_own[observed[:, j], j].detach())
            for j, n in enumerate(self.names) if observed[:, j].any()]
@@ -327,6 +312,29 @@ def _forward(self: MDRDx, inputs, presence, y=None) -> MDRDxOutput:
         losses['L_cls'] = self.loss_cls(logits, y)
         losses['L'] = sum(self.lambdas[k[2:]] * v for k, v in losses.items() if k != 'L')
     return MDRDxOutput(logits, losses, fo.alpha, imputed, fo.z)
+
+# %% ../nbs/06_model.ipynb #5c35692d
+@patch
+def diagnose(self: MDRDx, toks, lat, presence, imputed, y=None, lat_own=None, observed=None, as_token=None):
+    "Logits [B, n_out], the fusion output and the per-modality heads' loss, from tokens `toks`, latents `lat` [B, M, D], presence and imputed flags [B, M]"
+    lat_own = lat if lat_own is None else lat_own            # what the per-modality heads see
+    observed = presence if observed is None else observed
+    as_token = imputed if as_token is None else as_token
+    if as_token.any():
+        toks = {n: (torch.cat([toks[n][0], lat[:, j:j + 1]], 1), torch.cat([toks[n][1], as_token[:, j:j + 1]], 1))
+                for j, n in enumerate(self.names)}
+    fo = self.fusion(toks, lat, presence | imputed)
+    z = fo.z
+    if self.concat is not None:
+        side = torch.cat([lat, presence[..., None].float(), imputed[..., None].float()], -1).flatten(1)
+        z = self.z_norm(z + self.concat(side))
+    fo = fo._replace(z=z)
+    logits, l_uni = self.head(z), None
+    if self.uni is not None:
+        _, uni_mean, l_uni = self.unimodal(lat_own, observed, y)       # each head learns from every observed modality
+        if presence is not observed: uni_mean = self.unimodal(lat_own, presence)[1]   # the prediction uses what the fused path sees
+        logits = uni_mean + (self.gate * logits if self.gate is not None else logits)
+    return logits, fo, l_uni
 
 # %% ../nbs/06_model.ipynb #b2d33df3
 @patch(cls_method=True)
