@@ -282,7 +282,7 @@ def prediction_frame(learn, dl, pr):
 def predict(model:str,            # a saved model (directory), a fastai export (.pkl) or a release's name
             csv:str,              # patients to diagnose (CSV; target columns optional)
             out:str='predictions.csv',
-            n:int=5,              # DDIM imputations per patient (the spread is the uncertainty)
+            n:int=5,              # DDIM imputations per patient (the spread is the uncertainty), and draws for `flip` and `next_test`
             steps:int=10,         # DDIM steps
             w:float=1.,           # classifier-free guidance scale
             sep:str=None, encoding:str=None):
@@ -293,6 +293,10 @@ def predict(model:str,            # a saved model (directory), a fastai export (
     dl = patients_dl(learn, csv, sep=sep, encoding=encoding)
     with _quiet_libraries(): pr = learn.predict_uncertain(dl=dl, n=n, steps=steps, w=w)
     df = prediction_frame(learn, dl, pr)
+    if getattr(learn.model, 'use_diffusion', False) and hasattr(learn.model, 'diagnose'):   # what the missing part could change
+        from mdrdx.uncertainty import what_if, patient_summary
+        with _quiet_libraries(): ps = patient_summary(what_if(learn, dl, k=n))
+        df[['flip', 'next_test', 'next_change']] = ps[['flip', 'next_test', 'next_change']].values
     df.to_csv(out, index=False)
     print(df.head(10).round(3).to_string(index=False))
     print('\n' + dl.dataset.table.summary())

@@ -12,10 +12,11 @@ from .learner import no_metrics   # first: mdrdx.core quiets fastai's import
 from fastai.learner import Learner
 from fastcore.basics import patch
 from .model import batch_rows
-from .evaluation import auroc
+from .evaluation import auroc, bootstrap_ci
 
 # %% auto #0
-__all__ = ['WhatIf', 'what_if', 'risk_spread', 'next_test', 'margin', 'error_auroc', 'risk_coverage']
+__all__ = ['WhatIf', 'what_if', 'risk_spread', 'next_test', 'patient_summary', 'margin', 'error_auroc', 'risk_coverage',
+           'reveal_test']
 
 # %% ../nbs/17_uncertainty.ipynb #d1d2f220
 class WhatIf(NamedTuple):
@@ -44,10 +45,11 @@ def _what_if_batch(m, inputs, pres, k: int, seed: int):
     zbar = m.impute_latents(lat, pres)                       # as the model imputes at inference
     probs = _act(m.diagnose(toks, zbar, pres, ~pres, as_token=~pres)[0], m.task)
     full, acq = [], []
-    m.impute_draws, m.impute_mode = 1, 'sample'
+    old = dict(seed=m.seed, impute_draws=m.impute_draws, impute_mode=m.impute_mode)
     for i in range(k):
-        m.seed = seed + i
-        z = m.impute_latents(lat, pres)                      # one joint draw of every missing latent
+        m.seed, m.impute_draws, m.impute_mode = seed + i, 1, 'sample'
+        try: z = m.impute_latents(lat, pres)                 # one joint draw of every missing latent
+        finally: m.seed, m.impute_draws, m.impute_mode = old.values()
         full.append(_act(m.diagnose(toks, z, torch.ones_like(pres), none, as_token=~pres)[0], m.task))
         per = torch.full((B, M, probs.shape[1]), float('nan'), device=pres.device)
         for j in range(M):
@@ -67,7 +69,6 @@ def what_if(learn: Learner, dl=None, k: int = 8, seed: int = 1000) -> WhatIf:
     m, dl = learn.model, (learn.dls.valid if dl is None else dl)
     if not (hasattr(m, 'diagnose') and getattr(m, 'use_diffusion', False)):
         raise ValueError("what_if needs an MDR-Dx model that imputes with its diffusion model (use_diffusion=True)")
-    old = {a: getattr(m, a) for a in ('seed', 'impute_draws', 'impute_mode')}
     was_training = m.training; m.eval()
     P, F, A, pres_all, ys = [], [], [], [], []
     try:
@@ -77,13 +78,10 @@ def what_if(learn: Learner, dl=None, k: int = 8, seed: int = 1000) -> WhatIf:
             nan = dict(fill_value=float('nan'), device=pres.device)
             p, f, a = torch.full((N, m.n_out), **nan), torch.full((k, N, m.n_out), **nan), torch.full((k, N, m.M, m.n_out), **nan)
             if ok.any():                                     # a patient with nothing usable has no prediction
-                m.seed, m.impute_draws, m.impute_mode = old['seed'], old['impute_draws'], old['impute_mode']
                 p[ok], f[:, ok], a[:, ok] = _what_if_batch(m, batch_rows(inputs, ok), pres[ok], k, seed)
             P.append(p.cpu()); F.append(f.cpu()); A.append(a.cpu()); pres_all.append(pres.cpu())
             if len(b) > 2: ys.append(b[2].cpu())
-    finally:
-        for a_, v in old.items(): setattr(m, a_, v)
-        m.train(was_training)
+    finally: m.train(was_training)
     P = torch.cat(P)
     return WhatIf(P, torch.cat(F, 1), torch.cat(A, 1), torch.cat(pres_all), torch.cat(ys) if ys else None,
                   list(m.names), m.task, _ids(dl, len(P)))
@@ -135,6 +133,16 @@ def next_test(self: Learner, dl=None, k: int = 8, costs: dict | None = None, thr
     "Which missing modality of each patient of `dl` (default: the validation set) to measure next: `next_test` of `what_if` with `k` draws"
     return next_test(what_if(self, dl, k, seed), costs, thresh, output)
 
+# %% ../nbs/17_uncertainty.ipynb #8e3e7d59
+def patient_summary(w: WhatIf, costs: dict | None = None, thresh: float = .5) -> pd.DataFrame:
+    "Per patient: `flip` (the chance that some decision flips if every missing modality were measured), `next_test` and its expected `next_change`"
+    flip = (_decisions(w.full, w.task, thresh) != _decisions(w.probs, w.task, thresh)[None]).any(-1).float().mean(0)
+    df = pd.DataFrame(dict(patient=w.ids, flip=flip.numpy()))
+    df.loc[~np.isfinite(w.probs.numpy()).all(1), 'flip'] = np.nan      # no prediction, nothing to flip
+    top = next_test(w, costs, thresh)
+    top = top[top['rank'] == 1].set_index('patient')
+    return df.assign(next_test=df.patient.map(top.modality), next_change=df.patient.map(top.change))
+
 # %% ../nbs/17_uncertainty.ipynb #bf370d82
 def _wrong(probs, y, task, thresh):
     p, y = np.asarray(probs, dtype=float), np.asarray(y)
@@ -168,3 +176,89 @@ def risk_coverage(probs, y, score, task: str = 'binary', coverages=(1., .9, .8, 
         rows.append(dict(coverage=c, n=len(keep), auroc=auroc(p[keep], y[keep], task),
                          error=float(_wrong(p[keep], y[keep], task, thresh).mean())))
     return pd.DataFrame(rows)
+
+# %% ../nbs/17_uncertainty.ipynb #95a972db
+@torch.no_grad()
+def _reveal_batch(m, inputs, pres, keep_mask, k, seed):
+    "Base probabilities, expected changes [N, M] and revealed probabilities [N, M, O] of one batch's selected patients"
+    kept = pres & keep_mask
+    hidden = pres & ~keep_mask
+    probs, _, acq = _what_if_batch(m, inputs, kept, k, seed)
+    change = (acq - probs[None, :, None]).abs().mean(-1).mean(0).masked_fill(~hidden, float('nan'))
+    revealed = torch.full((*pres.shape, probs.shape[1]), float('nan'), device=pres.device)
+    for j in range(pres.shape[1]):
+        rows = hidden[:, j]
+        if not rows.any(): continue
+        one = torch.zeros_like(pres); one[:, j] = True
+        revealed[rows, j] = _act(m(batch_rows(inputs, rows), (kept | one)[rows]).logits, m.task)
+    return probs, change, revealed
+
+# %% ../nbs/17_uncertainty.ipynb #41fb4395
+def _brier(p, y, task):
+    "Per-patient Brier score of probabilities `p` [N, O] against targets `y`"
+    y = np.eye(p.shape[1])[y.reshape(-1).astype(int)] if task == 'multiclass' else y.reshape(p.shape)
+    return ((p - y) ** 2).mean(1)
+
+@torch.no_grad()
+def reveal_test(learn: Learner, dl=None, keep: int = 1, k: int = 8, costs: dict | None = None, n_random: int = 20,
+                n_boot: int = 500, seed: int = 0):
+    "Hide all but `keep` modalities of each patient with `keep`+2 or more, rank the hidden ones, reveal one per policy: (metrics per policy, recommended minus each baseline with intervals)"
+    m, dl = learn.model, (learn.dls.valid if dl is None else dl)
+    if not (hasattr(m, 'diagnose') and getattr(m, 'use_diffusion', False)):
+        raise ValueError("reveal_test needs an MDR-Dx model that imputes with its diffusion model (use_diffusion=True)")
+    was_training = m.training; m.eval()
+    g = torch.Generator().manual_seed(seed)
+    P, C, R, Y = [], [], [], []
+    try:
+        for b in dl.new(shuffle=False, drop_last=False):
+            inputs, pres, y = b[0], b[1].bool(), b[2]
+            rows = pres.sum(1) >= keep + 2                       # a choice among two or more hidden modalities
+            if not rows.any(): continue
+            pr = pres[rows]
+            score = torch.rand(pr.shape, generator=g).to(pr.device).masked_fill(~pr, -1.)   # keep `keep` present ones at random
+            keep_mask = torch.zeros_like(pr).scatter_(1, score.topk(keep, 1).indices, True)
+            p, c, r = _reveal_batch(m, batch_rows(inputs, rows), pr, keep_mask, k, seed + 1000)
+            P.append(p.cpu()); C.append(c.cpu()); R.append(r.cpu()); Y.append(y[rows].cpu())
+    finally: m.train(was_training)
+    if not P: raise ValueError(f"no patient of this data has {keep + 2} or more modalities to hide {keep + 2 - keep} of")
+    P, C, R, Y = torch.cat(P).numpy(), torch.cat(C).numpy(), torch.cat(R).numpy(), torch.cat(Y).numpy()
+    return _policies(P, C, R, Y, list(m.names), m.task, costs, n_random, n_boot, seed)
+
+# %% ../nbs/17_uncertainty.ipynb #64a6ce09
+def _policies(P, C, R, Y, names, task, costs, n_random, n_boot, seed):
+    "Metrics of each policy's revealed probabilities, and the recommended policy's paired differences against the others"
+    N, M = C.shape
+    cost = np.array([float((costs or {}).get(n, 1.)) for n in names])
+    value = C / cost                                            # NaN where nothing is hidden
+    hidden = np.isfinite(value)
+    pick = {'recommended': np.nanargmax(value, 1)}
+    n_h = hidden.sum(0)
+    order = np.argsort(-np.where(n_h > 0, np.nansum(value, 0) / np.maximum(n_h, 1), -np.inf))   # the population's one order
+    pick['population'] = np.array([next(j for j in order if hidden[i, j]) for i in range(N)])
+    br = np.stack([_brier(R[:, j], Y, task) for j in range(M)], 1)      # per patient and revealed modality
+    pick['oracle'] = np.nanargmin(np.where(hidden, br, np.inf), 1)
+    rng = np.random.default_rng(seed)
+    randoms = [np.array([rng.choice(np.flatnonzero(h)) for h in hidden]) for _ in range(n_random)]
+    rows = np.arange(N)
+    probs = {k: R[rows, j] for k, j in pick.items()}
+    probs['none'] = P
+    def metrics(idx, p): return auroc(p[idx], Y[idx], task), float(_brier(p[idx], Y[idx], task).mean())
+    def rand_metrics(idx):
+        v = np.array([metrics(idx, R[rows, j]) for j in randoms]); ok = np.isfinite(v)
+        return np.where(ok.any(0), np.where(ok, v, 0).sum(0) / np.maximum(ok.sum(0), 1), np.nan)   # mean of the defined ones
+    res = {k: metrics(rows, p) for k, p in probs.items()}
+    res['random'] = tuple(rand_metrics(rows))
+    out = pd.DataFrame([dict(policy=k, auroc=a, brier=b, mean_cost=float(cost[pick[k]].mean()) if k in pick else np.nan)
+                        for k, (a, b) in res.items()]).set_index('policy').loc[['none', 'random', 'population', 'recommended', 'oracle']]
+    out.loc['random', 'mean_cost'] = float(np.mean([cost[j].mean() for j in randoms]))
+    diffs = []
+    for other in ('random', 'population'):
+        def stat(idx, i=None, other=other):
+            a = metrics(idx, probs['recommended'])
+            o = rand_metrics(idx) if other == 'random' else metrics(idx, probs[other])
+            return np.array(a) - np.array(o)
+        d = stat(rows)
+        for i, name in enumerate(['auroc', 'brier']):
+            lo, hi = bootstrap_ci(lambda idx, i=i: stat(idx)[i], N, n_boot=n_boot, seed=seed)
+            diffs.append(dict(versus=other, metric=name, diff=d[i], lo=lo, hi=hi))
+    return out, pd.DataFrame(diffs)
