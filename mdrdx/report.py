@@ -17,6 +17,7 @@ from .core import ModalityKind
 from .explain import MDRDxInterpretation, plot_modality_attribution, plot_labs, plot_volume_cam, _shade
 from .learner import patients_dl
 from .evaluation import auroc, bootstrap_ci, subgroup_report
+from .uncertainty import what_if, next_test
 from fastcore.basics import patch
 from fastai.learner import Learner
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -253,8 +254,8 @@ def explain_patients(learn: Learner, dl=None, idxs=None, n: int = 5, steps: int 
 
 # %% ../nbs/13_report.ipynb #c9449b71
 def patient_context(interp: MDRDxInterpretation, pr, i: int, card: ModelCard, text_method: str = 'saliency',
-                    image_method: str | None = None, layer=None, dpi: int = 80) -> dict:
-    "Everything the patient page of patient `i` shows (its explanation from `interp.explain`, figures as PNG data URIs)"
+                    image_method: str | None = None, layer=None, dpi: int = 80, wi=None) -> dict:
+    "Everything the patient page of patient `i` shows (its explanation from `interp.explain`, figures as PNG data URIs; `wi`: `what_if` of the same patients)"
     model, names, specs = interp.model, interp.names, interp.specs
     draws = pr.samples[:, i].float().numpy()                                   # [n, n_out]
     t = int(draws.mean(0).argmax())                                            # explain the finding with the highest mean
@@ -326,6 +327,7 @@ def patient_context(interp: MDRDxInterpretation, pr, i: int, card: ModelCard, te
                 lb['png'] = png_uri(fig, dpi)
                 if not measured.any(): lb['note'] = 'No lab of the panel was measured.'
             ctx['labs'].append(lb)
+    ctx['acquire'] = _acquire_context(wi, i, t)
     ctx['explanation'] = ex
     return ctx
 
@@ -353,8 +355,26 @@ def patient_report(learn: Learner, i: int, path, dl=None, card: ModelCard | None
         folder, file = _out_dir(path.parent), path
     card = _card(learn, card)
     interp, pr = explain_patients(learn, dl, [i], n=n, steps=steps, base=base)
-    ctx = patient_context(interp, pr, 0, card, text_method, image_method, layer, dpi)
+    ctx = patient_context(interp, pr, 0, card, text_method, image_method, layer, dpi, wi=_what_if_for(learn, interp.dl, n))
     return _write_patient(ctx, file or folder / f"{_slug(ctx['patient']['id'])}.html")
+
+# %% ../nbs/13_report.ipynb #10a0d144
+def _what_if_for(learn: Learner, dl, n: int):
+    "`what_if` with `n` draws for the patients of `dl`, or None if the model does not impute or nothing is missing"
+    m = learn.model
+    if not (getattr(m, 'use_diffusion', False) and hasattr(m, 'diagnose')): return None
+    if bool(dl.dataset.presence.all()): return None
+    return what_if(learn, dl, k=max(n, 2))
+
+def _acquire_context(wi, i: int, t: int) -> dict | None:
+    "What the page shows of `wi` for patient `i` and finding `t`: the risk range and flip chance, and the ranked missing modalities"
+    if wi is None or bool(wi.presence[i].all()) or not bool(torch.isfinite(wi.probs[i]).all()): return None
+    full, p = wi.full[:, i, t].numpy(), float(wi.probs[i, t])
+    nt = next_test(wi, output=t)
+    nt = nt[nt.patient == wi.ids[i]]
+    return dict(n=len(full), risk=p, lo=float(np.quantile(full, .1)), hi=float(np.quantile(full, .9)),
+                flip=float(((full >= .5) != (p >= .5)).mean()),
+                tests=[dict(modality=r.modality, change=float(r.change), flip=float(r.flip), rank=int(r['rank'])) for _, r in nt.iterrows()])
 
 # %% ../nbs/13_report.ipynb #a52fa09d
 _SORTS = {'risk': 'risk', 'uncertainty': 'spread', 'patient': 'id'}
@@ -367,9 +387,10 @@ def cohort_report(learn: Learner, path, dl=None, idxs=None, card: ModelCard | No
     folder = _out_dir(path)
     card = _card(learn, card)
     interp, pr = explain_patients(learn, dl, idxs, n=n, steps=steps, base=base)
+    wi = _what_if_for(learn, interp.dl, n)
     rows, used = [], set()
     for i in range(len(interp)):
-        ctx = patient_context(interp, pr, i, card, text_method, image_method, layer, dpi)
+        ctx = patient_context(interp, pr, i, card, text_method, image_method, layer, dpi, wi=wi)
         p = ctx['patient']
         name = _slug(p['id'])
         if name in used or name == 'index': name = f'{name}-{i}'
