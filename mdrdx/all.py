@@ -23,6 +23,7 @@ from .baselines import *
 from .evaluation import *
 from .explain import *
 from .synthesis import *
+from .uncertainty import *
 from .report import *
 from .fairness import *
 from .ratings import *
