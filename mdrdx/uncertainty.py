@@ -93,6 +93,13 @@ def _decisions(p, task, thresh):
     if task == 'multiclass': return torch.nn.functional.one_hot(p.nan_to_num(-1).argmax(-1), p.shape[-1]).bool()
     return p >= thresh
 
+def _costs(names, costs) -> dict:
+    "Each modality's acquisition cost (default 1); a cost for a modality the model does not have, or not above 0, is an error"
+    costs = dict(costs or {})
+    if set(costs) - set(names): raise ValueError(f"costs given for {sorted(set(costs) - set(names))}, which are not modalities of this model ({names})")
+    if any(float(v) <= 0 for v in costs.values()): raise ValueError(f"costs must be positive, got {costs}")
+    return {n: float(costs.get(n, 1.)) for n in names}
+
 def _output_names(learn_or_names, n_out):
     return list(learn_or_names) if learn_or_names is not None else [str(i) for i in range(n_out)]
 
@@ -112,8 +119,7 @@ def risk_spread(w: WhatIf, thresh: float = .5, outputs=None) -> pd.DataFrame:
 def next_test(w: WhatIf, costs: dict | None = None, thresh: float = .5, output: int | None = None, by: str = 'change') -> pd.DataFrame:
     "Per patient and missing modality: expected change of the risk if it were measured, its spread over the draws, flip probability, cost and rank by `by` per cost (1: order this one)"
     if by not in ('change', 'spread'): raise ValueError(f"rank by 'change' or 'spread', not {by!r}")
-    costs = {n: float((costs or {}).get(n, 1.)) for n in w.names}
-    if min(costs.values()) <= 0: raise ValueError(f"costs must be positive, got {costs}")
+    costs = _costs(w.names, costs)
     sel = slice(None) if output is None else slice(output, output + 1)
     p, a = w.probs[:, sel], w.acquire[..., sel]                    # [N, O], [K, N, M, O]
     change = (a - p[None, :, None]).abs().mean(-1).mean(0)         # [N, M]
@@ -232,7 +238,7 @@ def reveal_test(learn: Learner, dl=None, keep: int = 1, k: int = 8, costs: dict 
 def _policies(P, C, R, Y, names, task, costs, n_random, n_boot, seed, S=None):
     "Metrics of each policy's revealed probabilities, and the recommended policy's paired differences against the others; `S`: spreads, for a policy ranked by them"
     N, M = C.shape
-    cost = np.array([float((costs or {}).get(n, 1.)) for n in names])
+    cost = np.array(list(_costs(names, costs).values()))
     value = C / cost                                            # NaN where nothing is hidden
     hidden = np.isfinite(value)
     pick = {'recommended': np.nanargmax(value, 1)}
