@@ -119,3 +119,16 @@ def test_modules_have_no_invalid_escapes():
             try: ast.parse(p.read_text())
             except (SyntaxError, SyntaxWarning, DeprecationWarning) as e: bad.append(f'{p.relative_to(ROOT)}: {e}')
     assert not bad, bad
+
+
+def test_notebook_runner_tests_every_library_notebook():
+    "tools/test_nbs.py (each notebook in a fresh process) picks every notebook of nbs/ and none of the experiments"
+    import sys
+    sys.path.insert(0, str(ROOT / 'tools'))
+    try:
+        import test_nbs
+        got = {p.relative_to(ROOT / 'nbs').as_posix() for p in test_nbs.notebooks()}
+    finally: sys.path.remove(str(ROOT / 'tools'))
+    want = {p.name for p in (ROOT / 'nbs').glob('*.ipynb') if not p.name.startswith(('_', '.'))}
+    assert got == want, (sorted(got - want), sorted(want - got))
+    assert len(got) > 20 and '05_diffusion.ipynb' in got

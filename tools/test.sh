@@ -62,11 +62,12 @@ sync_gate() {
   echo "mdrdx/ equals the export of nbs/, README.md and the sidebar are current, and the notebooks are clean"
 }
 
-notebooks() { OMP_NUM_THREADS=1 "$BIN/nbdev_test" --n_workers 2 --timing; }   # 2 workers x 1 thread: no oversubscription of 2 cores
+# nbdev_test's tests, each notebook in a fresh process (tools/test_nbs.py says why); 2 at once x 1 thread on 2 cores
+notebooks() { OMP_NUM_THREADS=1 "$BIN/python" tools/test_nbs.py --n_workers 2; }
 
 # Every notebook once more with torch on 2 threads (its default on a 2-core machine), one at a time: sums spread over
 # threads run in another order, so a test that holds only for one thread's rounding fails here (about 15 minutes)
-threads() { OMP_NUM_THREADS=2 "$BIN/nbdev_test" --n_workers 1 --timing; }
+threads() { OMP_NUM_THREADS=2 "$BIN/python" tools/test_nbs.py --n_workers 1; }
 
 unit_tests() {
   if ! ls tests/test_*.py >/dev/null 2>&1; then echo "tests/ holds no test_*.py: nothing for pytest"; return 0; fi
