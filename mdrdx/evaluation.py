@@ -18,8 +18,9 @@ from sklearn import metrics as skm
 
 # %% auto #0
 __all__ = ['BENCHMARK_COHORTS', 'score', 'auroc', 'bootstrap_ci', 'PresenceEdit', 'predict_with', 'drop_rate', 'without',
-           'robustness_sweep', 'plot_robustness', 'cross_validate', 't_interval', 'summarize', 'benchmark', 'interval',
-           'benchmark_table', 'imputation_report', 'subgroup_report', 'calibration', 'plot_reliability']
+           'robustness_sweep', 'plot_robustness', 'parallel_map', 'cross_validate', 't_interval', 'summarize',
+           'benchmark', 'interval', 'benchmark_table', 'imputation_report', 'subgroup_report', 'calibration',
+           'plot_reliability']
 
 # %% ../nbs/09_evaluation.ipynb #dcaba597
 def score(probs, y, task: str = 'multilabel', thresh: float = .5) -> dict:
@@ -147,10 +148,9 @@ def _cv_folds(table, k, protocol, seed):
     if protocol == 'holdout': return [table.splits(seed=seed)]
     raise ValueError(f"protocol is 'cv' or 'holdout', not {protocol!r}")
 
-def _cv_fold(table, fit, i, sp, bs, seed, rates, scenarios, method, n_boot, threads=None):
-    "Fit on fold `i`'s training split, score its test split: (score rows, robustness rows, fit seconds); `threads`: torch's"
+def _cv_fold(table, fit, i, sp, bs, seed, rates, scenarios, method, n_boot):
+    "Fit on fold `i`'s training split, score its test split: (score rows, robustness rows, fit seconds)"
     from mdrdx.data.table import PatientDL, PatientDataset
-    if threads: torch.set_num_threads(threads)
     dls = table.dataloaders(bs=bs, splits=sp, seed=seed)
     t0 = time.perf_counter(); learn = fit(dls); secs = time.perf_counter() - t0
     test_dl = PatientDL(PatientDataset(table, sp['test'], dls.train.dataset.norms), bs=bs, shuffle=False, device=dls.device)
@@ -162,13 +162,20 @@ def _cv_fold(table, fit, i, sp, bs, seed, rates, scenarios, method, n_boot, thre
                           task=table.target.task)
     return [dict(method=method, fold=i, metric=m, value=v) for m, v in s.items()], rb.assign(fold=i), secs
 
-def _run_folds(tasks: list, n_jobs: int = 1) -> list:
-    "Run `_cv_fold` on each tuple of arguments in `tasks`: in this process, or in `n_jobs` worker processes (-1: one per CPU)"
-    if n_jobs == 1 or len(tasks) < 2: return [_cv_fold(*a) for a in tasks]
+def _with_threads(fn, threads, *args):
+    torch.set_num_threads(threads)
+    return fn(*args)
+
+def parallel_map(fn, tasks, n_jobs: int = 1) -> list:
+    "`fn(*a)` for each tuple `a` of `tasks`, in order: in this process, or in `n_jobs` worker processes (-1: one per CPU) sharing torch's threads"
+    tasks = list(tasks)
+    if n_jobs == 1 or len(tasks) < 2: return [fn(*a) for a in tasks]
     from joblib import Parallel, delayed, cpu_count
     n = min(len(tasks), cpu_count() if n_jobs < 0 else n_jobs)
-    threads = max(1, torch.get_num_threads() // n)   # torch's threads shared out; `fit` travels by cloudpickle
-    return Parallel(n_jobs=n, backend='loky')(delayed(_cv_fold)(*a, threads) for a in tasks)
+    threads = max(1, torch.get_num_threads() // n)   # `fn` travels by cloudpickle: a notebook's own function works too
+    return Parallel(n_jobs=n, backend='loky')(delayed(_with_threads)(fn, threads, *a) for a in tasks)
+
+def _run_folds(tasks: list, n_jobs: int = 1) -> list: return parallel_map(_cv_fold, tasks, n_jobs)
 
 # %% ../nbs/09_evaluation.ipynb #5d2f1164
 def cross_validate(table, fit, k: int = 5, protocol: str = 'cv', bs: int = 32, seed: int = 0, rates=(0, .3, .5, .8),
