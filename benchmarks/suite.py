@@ -186,7 +186,9 @@ def block_explain(c):
     import torch
     from benchlib import timeit
     from mdrdx.explain import (expected_log_odds, modality_shapley, grad_cam, pixel_attribution, attention_rollout,
-                               token_attribution, lab_attribution, deletion_curve, MDRDxInterpretation, select_patients, explaining)
+                               token_attribution, lab_attribution, select_patients, explaining)
+    from mdrdx.scoring import deletion_curve
+    from mdrdx.interpret import MDRDxInterpretation
     from mdrdx.learner import mdrdx_learner
     learn = c.learner()
     model, names = learn.model, learn.model.names
@@ -358,7 +360,7 @@ def child(a):
     base = None
     if a.block not in ('demo', 'tests'):
         import importlib                                   # the library imported before the block: its baseline memory
-        for mod in ('mdrdx.learner', 'mdrdx.explain', 'mdrdx.synthesis'): importlib.import_module(mod)
+        for mod in ('mdrdx.learner', 'mdrdx.explain', 'mdrdx.interpret', 'mdrdx.synthesis'): importlib.import_module(mod)
         from benchlib import rss_mb
         base = rss_mb()
     ok = True

@@ -8,6 +8,7 @@ __all__ = []
 # %% ../nbs/99_all.ipynb #502109d7
 from .core import *
 from .data.phantom import *
+from .data.specs import *
 from .data.table import *
 from .data.iu import *
 from .data.layouts import *
@@ -22,6 +23,8 @@ from .learner import *
 from .baselines import *
 from .evaluation import *
 from .explain import *
+from .scoring import *
+from .interpret import *
 from .synthesis import *
 from .uncertainty import *
 from .report import *

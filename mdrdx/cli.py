@@ -90,7 +90,7 @@ def _fit(learn, epochs, lr, bar):
 
 def _comparison(runs: dict, test_dl, task, n_boot, seed):
     "Complete-data test scores (95% bootstrap CI) of each trained learner on the patients it could predict, and its robustness sweep"
-    import numpy as np, pandas as pd
+    import pandas as pd
     from mdrdx.evaluation import predict_with, score, auroc, bootstrap_ci, robustness_sweep
     rows, robs = [], []
     for name, learn in runs.items():
@@ -104,27 +104,15 @@ def _comparison(runs: dict, test_dl, task, n_boot, seed):
                                      n_boot=n_boot, seed=seed, task=task))
     return pd.DataFrame(rows).set_index('method'), pd.concat(robs, ignore_index=True)
 
-# %% ../nbs/90_cli.ipynb #0e9297ab
-@command
-def demo(n:int=600,            # patients in the phantom cohort
-         seed:int=0,           # random seed
-         out:str='mdrdx-demo', # output directory (the cohort's files, tables, figures, the trained learner)
-         bs:int=32,            # batch size
-         epochs:int=10,        # training epochs per method
-         n_boot:int=500,       # bootstrap resamples for the confidence intervals
-         bar:store_true=False):# show fastai's progress bars (default: on a terminal only)
-    "Train and compare MDR-Dx and baselines on the embedded phantom data"
-    import numpy as np, pandas as pd
+# %% ../nbs/90_cli.ipynb #ace19e7e
+def _demo_cohort(n: int, seed: int, out: Path, bs: int):
+    "The demo's cohort: `n` phantom patients written to `out`/phantom and read back like a user's export; figures of a batch and a patient"
+    import numpy as np
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     from mdrdx.data.phantom import make_phantom, save_phantom, plot_patient, FINDINGS
     from mdrdx.data.table import phantom_specs, PatientTable, TargetSpec, text, PatientDL, PatientDataset
-    from mdrdx.baselines import method_learner
-    from mdrdx.evaluation import plot_robustness
-    from mdrdx.core import seed_everything
-    bar = bar or sys.stdout.isatty()
     t0 = time.time()
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
     ph = make_phantom(n, seed=seed)
     save_phantom(ph, out / 'phantom')
     print(f"phantom cohort: {n} patients (seed {seed}) written as PNG/NIfTI/CSV to {out/'phantom'} in {time.time()-t0:.1f}s")
@@ -140,6 +128,29 @@ def demo(n:int=600,            # patients in the phantom cohort
     dls.train.show_batch(max_n=4).savefig(out / 'batch.png', dpi=80, bbox_inches='tight')
     i = int(np.flatnonzero(ph.table.mass.values & ph.table.has_xray.values)[0]) if (ph.table.mass & ph.table.has_xray).any() else 0
     plot_patient(ph, i)[0].figure.savefig(out / 'patient.png', dpi=80, bbox_inches='tight'); plt.close('all')
+    return table, dls, test_dl
+
+
+# %% ../nbs/90_cli.ipynb #0e9297ab
+@command
+def demo(n:int=600,            # patients in the phantom cohort
+         seed:int=0,           # random seed
+         out:str='mdrdx-demo', # output directory (the cohort's files, tables, figures, the trained learner)
+         bs:int=32,            # batch size
+         epochs:int=10,        # training epochs per method
+         n_boot:int=500,       # bootstrap resamples for the confidence intervals
+         bar:store_true=False):# show fastai's progress bars (default: on a terminal only)
+    "Train and compare MDR-Dx and baselines on the embedded phantom data"
+    import pandas as pd
+    import matplotlib; matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    from mdrdx.baselines import method_learner
+    from mdrdx.evaluation import plot_robustness
+    from mdrdx.core import seed_everything
+    bar = bar or sys.stdout.isatty()
+    t0 = time.time()
+    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    table, dls, test_dl = _demo_cohort(n, seed, out, bs)
 
     enc = dict(image='mobilenetv3_small_050')
     makers = {name: (lambda name=name: method_learner(dls, name, seed=seed, encoder_kwargs=enc))

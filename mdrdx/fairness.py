@@ -16,6 +16,9 @@ from .learner import MDRDxCallback          # first: mdrdx silences a warning fa
 from fastcore.basics import listify
 from fastai.callback.core import Callback
 from fastai.learner import Learner
+from .core import ModalityKind
+from .interpret import MDRDxInterpretation
+from .scoring import localisation, deletion_curve, table_masks
 
 # %% auto #0
 __all__ = ['MEASURES', 'table_groups', 'dl_groups', 'group_codes', 'age_band', 'loss_gap', 'soft_tpr_gap', 'per_patient_loss',
@@ -411,8 +414,6 @@ def attribution_audit(learn: Learner, dl, groups, target='all', masks=None, imag
                       n_perm: int = 2000, level: float = .95, adjust: str | None = 'bonferroni', min_n: int = 5,
                       seed: int = 0) -> AuditResult:
     "Compare the explanations of `dl`'s patients across `groups`: modality Shapley shares, Grad-CAM Dice against `masks` and deletion faithfulness (for `image_targets`, default all), with bootstrap intervals, permutation tests and flags"
-    from mdrdx.core import ModalityKind
-    from mdrdx.explain import MDRDxInterpretation, localisation, deletion_curve, table_masks
     if adjust not in (None, 'bonferroni'): raise ValueError(f"adjust is 'bonferroni' or None, not {adjust!r}")
     g = dl_groups(dl, groups)                                  # dataset order, as the interpretation's
     known = pd.notna(g)

@@ -138,47 +138,71 @@ class MDRDx(Configurable, nn.Module):
                     image_stem_pool=image_stem_pool, volume_layers=volume_layers, text=text, freeze_text=freeze_text)
         enc = {**(encoder_kwargs or {}), **{k: v for k, v in flat.items() if v is not None}}
         self.encoders = nn.ModuleDict({s.name: encoder_for(s, d_model, n_features=n_features.get(s.name), **enc) for s in self.specs})
-        self.latent_norm = nn.LayerNorm(d_model, elementwise_affine=False)
-        n_f = len(findings) if findings is not None else n_out
-        self.fusion = ClinicalAttentionFusion(self.names, d_model, n_findings=n_f, log_prior=log_prior, use_prior=use_prior)
-        self.diffusion = LatentDiffusion(self.M, d_model, denoiser=denoiser, prediction=diff_prediction)
-        self.head = nn.Linear(d_model, n_out)
-        # the latents side by side, with flags for real and imputed ones, added to the attention's summary
-        self.concat = nn.Sequential(nn.Linear(self.M * (d_model + 2), d_model), nn.GELU()) if concat_path else None
-        self.z_norm = nn.LayerNorm(d_model)
-        self.decoders = nn.ModuleDict({s.name: nn.Sequential(nn.Linear(d_model, d_model), nn.GELU(), nn.Linear(d_model, d_model))
-                                       for s in self.specs})
-        self.pixel = nn.ModuleDict({s.name: ImageDecoder(d_model, s.size[0], taper=pixel_taper) for s in self.specs
-                                    if pixel_decoder and s.kind == ModalityKind.image2d and s.size[0] in (16, 32, 64) and s.size[0] == s.size[1]})
-        # a head per modality, with its own loss: the mean of the present modalities' logits joins the fused head's
-        self.uni = nn.ModuleDict({n: nn.Sequential(nn.Linear(d_model, d_model), nn.GELU(), nn.Linear(d_model, n_out))
-                                  for n in self.names}) if unimodal_heads else None
-        # head_weights: the heads' logits are combined with learned weights per modality and finding (a softmax over the
-        # present modalities, equal at the start) instead of their plain mean, so that a modality that says little about
-        # a finding stops diluting the one that says much
-        self.head_w = nn.Parameter(torch.zeros(self.M, n_out)) if (head_weights and unimodal_heads) else None
-        self.use_diffusion, self.impute_steps, self.guidance = use_diffusion, impute_steps, guidance
-        self.impute_draws, self.train_impute_steps, self.diff_repeats = impute_draws, train_impute_steps, diff_repeats
-        # with the per-modality heads: the fused head's share starts at 0 (late fusion) and is learned; detach_fused keeps
-        # the fused path's gradients out of the encoders, which then learn from their own heads only, as in late fusion
-        self.gate = nn.Parameter(torch.zeros(1)) if (fused_gate and unimodal_heads) else None
-        self.detach_fused = detach_fused and unimodal_heads     # without their own heads the encoders must learn from the fused path
-        # diff_standardize: the diffusion works on latents standardised per modality and dimension with running statistics
-        # (as a latent diffusion model scales its codes); the latents share a large common part it would otherwise have to learn
-        self.diff_standardize = diff_standardize
-        if diff_standardize: self.register_buffer('lat_mean', torch.zeros(self.M, d_model)); self.register_buffer('lat_std', torch.ones(self.M, d_model))
+        self._init_paths(findings, n_out, log_prior, use_prior, denoiser, diff_prediction, concat_path, pixel_decoder, pixel_taper)
+        self._init_heads(n_out, unimodal_heads, head_weights, fused_gate, detach_fused)
+        self._init_imputation(use_diffusion, impute_steps, guidance, impute_draws, train_impute_steps, diff_repeats,
+                              diff_standardize, diff_prediction, impute_mode)
         self.lambdas = dict(diff=lambda_diff, rec=lambda_rec, cls=lambda_cls, **(dict(uni=lambda_uni) if unimodal_heads else {}))
         # encode_observed: in training the encoders (their own heads, the diffusion, the decoders' targets) see every observed
         # modality and only the fused path sees the masked set; `ModalityMasking` hands the model its mask as `masker`
         self.encode_observed, self.masker = encode_observed, None
-        # impute_mode='mean': the one-step posterior mean of a z0-predicting denoiser instead of DDIM samples
-        if impute_mode not in ('sample', 'mean'): raise ValueError(f"impute_mode is 'sample' or 'mean', not {impute_mode!r}")
-        if impute_mode == 'mean' and diff_prediction != 'sample': raise ValueError("impute_mode='mean' needs diff_prediction='sample'")
-        self.impute_mode = impute_mode
         self.seed, self.latent_log = seed, None     # latent_log: a list to which training batches add their latents (`DenoiserRefit`)
 
-    @property
-    def needs_target(self) -> bool: return self.uni is not None      # the per-modality heads' losses need the target
+# %% ../nbs/06_model.ipynb #9ab27afc
+@patch
+def _init_paths(self: MDRDx, findings, n_out, log_prior, use_prior, denoiser, diff_prediction, concat_path, pixel_decoder, pixel_taper):
+    "The shared path after the encoders: latent norm, knowledge-biased fusion, latent diffusion, fused head, concatenation path, decoders"
+    self.latent_norm = nn.LayerNorm(self.D, elementwise_affine=False)
+    n_f = len(findings) if findings is not None else n_out
+    self.fusion = ClinicalAttentionFusion(self.names, self.D, n_findings=n_f, log_prior=log_prior, use_prior=use_prior)
+    self.diffusion = LatentDiffusion(self.M, self.D, denoiser=denoiser, prediction=diff_prediction)
+    self.head = nn.Linear(self.D, n_out)
+    # the latents side by side, with flags for real and imputed ones, added to the attention's summary
+    self.concat = nn.Sequential(nn.Linear(self.M * (self.D + 2), self.D), nn.GELU()) if concat_path else None
+    self.z_norm = nn.LayerNorm(self.D)
+    self.decoders = nn.ModuleDict({s.name: nn.Sequential(nn.Linear(self.D, self.D), nn.GELU(), nn.Linear(self.D, self.D))
+                                   for s in self.specs})
+    self.pixel = nn.ModuleDict({s.name: ImageDecoder(self.D, s.size[0], taper=pixel_taper) for s in self.specs
+                                if pixel_decoder and s.kind == ModalityKind.image2d and s.size[0] in (16, 32, 64) and s.size[0] == s.size[1]})
+
+
+# %% ../nbs/06_model.ipynb #c1fd01e4
+@patch
+def _init_heads(self: MDRDx, n_out, unimodal_heads, head_weights, fused_gate, detach_fused):
+    "The per-modality heads with their own loss (late fusion inside the model), their weights, and the fused head's gate"
+    d_model = self.D
+    # a head per modality, with its own loss: the mean of the present modalities' logits joins the fused head's
+    self.uni = nn.ModuleDict({n: nn.Sequential(nn.Linear(d_model, d_model), nn.GELU(), nn.Linear(d_model, n_out))
+                              for n in self.names}) if unimodal_heads else None
+    # head_weights: the heads' logits are combined with learned weights per modality and finding (a softmax over the
+    # present modalities, equal at the start) instead of their plain mean, so that a modality that says little about
+    # a finding stops diluting the one that says much
+    self.head_w = nn.Parameter(torch.zeros(self.M, n_out)) if (head_weights and unimodal_heads) else None
+    # with the per-modality heads: the fused head's share starts at 0 (late fusion) and is learned; detach_fused keeps
+    # the fused path's gradients out of the encoders, which then learn from their own heads only, as in late fusion
+    self.gate = nn.Parameter(torch.zeros(1)) if (fused_gate and unimodal_heads) else None
+    self.detach_fused = detach_fused and unimodal_heads     # without their own heads the encoders must learn from the fused path
+
+@patch
+def _init_imputation(self: MDRDx, use_diffusion, impute_steps, guidance, impute_draws, train_impute_steps, diff_repeats,
+                     diff_standardize, diff_prediction, impute_mode):
+    "How absent modalities are imputed: DDIM steps, guidance, draws, and the latents' standardisation for the diffusion"
+    self.use_diffusion, self.impute_steps, self.guidance = use_diffusion, impute_steps, guidance
+    self.impute_draws, self.train_impute_steps, self.diff_repeats = impute_draws, train_impute_steps, diff_repeats
+    # diff_standardize: the diffusion works on latents standardised per modality and dimension with running statistics
+    # (as a latent diffusion model scales its codes); the latents share a large common part it would otherwise have to learn
+    self.diff_standardize = diff_standardize
+    if diff_standardize:
+        self.register_buffer('lat_mean', torch.zeros(self.M, self.D)); self.register_buffer('lat_std', torch.ones(self.M, self.D))
+    # impute_mode='mean': the one-step posterior mean of a z0-predicting denoiser instead of DDIM samples
+    if impute_mode not in ('sample', 'mean'): raise ValueError(f"impute_mode is 'sample' or 'mean', not {impute_mode!r}")
+    if impute_mode == 'mean' and diff_prediction != 'sample': raise ValueError("impute_mode='mean' needs diff_prediction='sample'")
+    self.impute_mode = impute_mode
+
+@patch(as_prop=True)
+def needs_target(self: MDRDx) -> bool:
+    "Whether the loss needs the target in the forward pass (the per-modality heads' losses do)"
+    return self.uni is not None
 
 # %% ../nbs/06_model.ipynb #e1cfad31
 @patch

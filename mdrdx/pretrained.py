@@ -18,9 +18,9 @@ from .learner import from_pretrained
 from fastai.learner import Learner, load_learner
 
 # %% auto #0
-__all__ = ['PHANTOM_LICENCE', 'IU_CXR_LICENCE', 'PRETRAINED', 'Release', 'release_table', 'weights_digest', 'predict_split',
-           'score_cis', 'evaluate_release', 'build_pretrained', 'shipped_path', 'default_path', 'load_pretrained',
-           'check_pretrained', 'list_pretrained']
+__all__ = ['PHANTOM_LICENCE', 'IU_CXR_LICENCE', 'PHANTOM_RELEASE', 'IU_CXR_RELEASE', 'PRETRAINED', 'Release', 'release_table',
+           'weights_digest', 'predict_split', 'score_cis', 'evaluate_release', 'build_pretrained', 'shipped_path',
+           'default_path', 'load_pretrained', 'check_pretrained', 'list_pretrained']
 
 # %% ../nbs/16_pretrained.ipynb #3c42bc08
 @dataclass
@@ -45,54 +45,60 @@ IU_CXR_LICENCE = ("Non-commercial research use only. The weights are derived fro
                   "weights commercially and do not redistribute them. mdrdx does not distribute these weights: they "
                   "are built on the user's machine from the user's copy of the reports. The mdrdx code is Apache-2.0.")
 
-PRETRAINED = {
-    'phantom': Release(
-        'phantom', 'phantom', '3',               # 2: per-modality heads, gated fused path, z0 denoiser; 3: learned head weights
-        options=dict(n=600, data_seed=0, img_size=64, vol_size=32, epochs=10, lr=3e-3, bs=32, d_model=64,
-                     image='mobilenetv3_small_050', masking=.5, n_boot=1000),
-        data=("The mdrdx phantom cohort (mdrdx.data.phantom, generator version {phantom_version}, seed {data_seed}): {n} procedurally "
-              "generated patients with a {img_size}x{img_size} X-ray-like image, a {vol_size}^3 brain-like volume, a templated report (frozen all-MiniLM-L6-v2 "
-              "embeddings) and a 7-value lab panel, each modality missing for part of the patients; five findings "
-              "(nodule, effusion, atrophy, inflammation, and the rare mass) as a multi-label target; split 80/10/10 by "
-              "patient, stratified."),
-        intended_use=("Demonstrations, tutorials and tests of the mdrdx pipeline without patient data: loading, "
-                      "prediction with missing modalities and its uncertainty, explanations, report pages, rating sheets."),
-        not_intended=("Not for clinical use of any kind: it has never seen a real patient. Not a benchmark of MDR-Dx "
-                      "on real data."),
-        limits=["Trained and tested on synthetic patients only: its scores say nothing about real patients.",
-                "Images ({img_size}x{img_size}) and volumes ({vol_size}^3) are small synthetic renderings, far from clinical resolution.",
-                "Reports are templated sentences; their embeddings come from a general-domain text model.",
-                "The test split is small ({n_test} patients): the intervals are wide, most for the rare finding (mass).",
-                "Bit-for-bit reproducible on the same hardware and software only; see the training record."],
-        licence=PHANTOM_LICENCE, shippable=True),
-    'iu-cxr': Release(
-        'iu-cxr', 'iu', '3',
-        options=dict(sections=('indication',), epochs=10, lr=3e-3, bs=32, d_model=64, masking=.5, n_boot=1000,
-                     max_patients=0),
-        data=("Indiana University chest X-ray reports (Open-i), as the PyPI package torchxrayvision ships them: the "
-              "{n} reports with MeSH indexing (unindexed ones dropped). Inputs: the indication section (frozen "
-              "all-MiniLM-L6-v2 embeddings) and age, number of images and view counts from the DICOM metadata; no "
-              "images. Target: abnormal (any MeSH finding) versus normal. Split 80/10/10 by report, stratified."),
-        intended_use=("Non-commercial research on multimodal fusion and missing-modality robustness with real "
-                      "clinical text; reproducing the mdrdx benchmark on the IU cohort."),
-        not_intended=("Not for clinical use, diagnosis or triage of any person. Not for commercial use, and not to "
-                      "be redistributed (CC BY-NC-ND 4.0 data)."),
-        limits=["The label comes from MeSH indexing of the findings and impression, which the model does not see; "
-                "the indication and metadata carry a weak signal (mdrdx's 5-fold benchmark: AUROC about 0.74-0.76 for MDR-Dx "
-                "and a logistic regression on the same inputs; single test splits vary by several points).",
-                "One institution; de-identified reports in which words are replaced by XXXX; no images.",
-                "The test split holds {n_test} reports.",
-                "Age and view metadata are missing for some reports.",
-                "Normal versus abnormal only: a positive prediction names no finding.",
-                "Bit-for-bit reproducible on the same hardware, software and data files only."],
-        licence=IU_CXR_LICENCE, shippable=False),
-}
+
+# %% ../nbs/16_pretrained.ipynb #137f7995
+PHANTOM_RELEASE = Release(
+    'phantom', 'phantom', '3',               # 2: per-modality heads, gated fused path, z0 denoiser; 3: learned head weights
+    options=dict(n=600, data_seed=0, img_size=64, vol_size=32, epochs=10, lr=3e-3, bs=32, d_model=64,
+                 image='mobilenetv3_small_050', masking=.5, n_boot=1000),
+    data=("The mdrdx phantom cohort (mdrdx.data.phantom, generator version {phantom_version}, seed {data_seed}): {n} procedurally "
+          "generated patients with a {img_size}x{img_size} X-ray-like image, a {vol_size}^3 brain-like volume, a templated report (frozen all-MiniLM-L6-v2 "
+          "embeddings) and a 7-value lab panel, each modality missing for part of the patients; five findings "
+          "(nodule, effusion, atrophy, inflammation, and the rare mass) as a multi-label target; split 80/10/10 by "
+          "patient, stratified."),
+    intended_use=("Demonstrations, tutorials and tests of the mdrdx pipeline without patient data: loading, "
+                  "prediction with missing modalities and its uncertainty, explanations, report pages, rating sheets."),
+    not_intended=("Not for clinical use of any kind: it has never seen a real patient. Not a benchmark of MDR-Dx "
+                  "on real data."),
+    limits=["Trained and tested on synthetic patients only: its scores say nothing about real patients.",
+            "Images ({img_size}x{img_size}) and volumes ({vol_size}^3) are small synthetic renderings, far from clinical resolution.",
+            "Reports are templated sentences; their embeddings come from a general-domain text model.",
+            "The test split is small ({n_test} patients): the intervals are wide, most for the rare finding (mass).",
+            "Bit-for-bit reproducible on the same hardware and software only; see the training record."],
+    licence=PHANTOM_LICENCE, shippable=True)
+
+
+# %% ../nbs/16_pretrained.ipynb #7362437d
+IU_CXR_RELEASE = Release(
+    'iu-cxr', 'iu', '3',
+    options=dict(sections=('indication',), epochs=10, lr=3e-3, bs=32, d_model=64, masking=.5, n_boot=1000,
+                 max_patients=0),
+    data=("Indiana University chest X-ray reports (Open-i), as the PyPI package torchxrayvision ships them: the "
+          "{n} reports with MeSH indexing (unindexed ones dropped). Inputs: the indication section (frozen "
+          "all-MiniLM-L6-v2 embeddings) and age, number of images and view counts from the DICOM metadata; no "
+          "images. Target: abnormal (any MeSH finding) versus normal. Split 80/10/10 by report, stratified."),
+    intended_use=("Non-commercial research on multimodal fusion and missing-modality robustness with real "
+                  "clinical text; reproducing the mdrdx benchmark on the IU cohort."),
+    not_intended=("Not for clinical use, diagnosis or triage of any person. Not for commercial use, and not to "
+                  "be redistributed (CC BY-NC-ND 4.0 data)."),
+    limits=["The label comes from MeSH indexing of the findings and impression, which the model does not see; "
+            "the indication and metadata carry a weak signal (mdrdx's 5-fold benchmark: AUROC about 0.74-0.76 for MDR-Dx "
+            "and a logistic regression on the same inputs; single test splits vary by several points).",
+            "One institution; de-identified reports in which words are replaced by XXXX; no images.",
+            "The test split holds {n_test} reports.",
+            "Age and view metadata are missing for some reports.",
+            "Normal versus abnormal only: a positive prediction names no finding.",
+            "Bit-for-bit reproducible on the same hardware, software and data files only."],
+    licence=IU_CXR_LICENCE, shippable=False)
+
+PRETRAINED = {r.name: r for r in (PHANTOM_RELEASE, IU_CXR_RELEASE)}   # the releases by name
 
 def _release(name) -> Release:
     if name not in PRETRAINED:
         raise ValueError(f"unknown pretrained model {name!r}: choose one of {list(PRETRAINED)}, or give the path of a "
                          "directory written by `build_pretrained`")
     return PRETRAINED[name]
+
 
 # %% ../nbs/16_pretrained.ipynb #176e4666
 def release_table(name: str, **options):

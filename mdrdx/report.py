@@ -14,7 +14,8 @@ import pandas as pd
 import torch
 import mdrdx
 from .core import ModalityKind
-from .explain import MDRDxInterpretation, plot_modality_attribution, plot_labs, plot_volume_cam, _shade
+from .explain import plot_modality_attribution, plot_labs, plot_volume_cam, _shade
+from .interpret import MDRDxInterpretation
 from .learner import patients_dl
 from .evaluation import auroc, bootstrap_ci, subgroup_report
 from .uncertainty import what_if, next_test
@@ -102,6 +103,34 @@ def load(cls: ModelCard, path) -> 'ModelCard':
     if lack: raise ValueError(f"{path}: the model card lacks field(s) {lack}")
     return cls(**d)
 
+# %% ../nbs/13_report.ipynb #c7fce24b
+def _card_metrics(learn: Learner, dl, specs, task: str, classes: list, n_boot: int, seed: int):
+    "The card's metrics on `dl` (AUROC, macro and per finding, with bootstrap intervals), per-subgroup scores, findings with few positives, metrics left out"
+    n_valid = len(dl.dataset)
+    metrics, groups, few, skipped = {}, {}, {}, []
+    if n_valid:
+        with learn.no_bar(), learn.no_logging(): p, y = learn.get_preds(dl=dl.new(shuffle=False, drop_last=False))
+        p, y = p.numpy(), y.numpy()
+        def add(key, pp, yy):
+            v, lo, hi = auroc(pp, yy, task), float('nan'), float('nan')
+            if _finite(v):
+                with warnings.catch_warnings():
+                    warnings.simplefilter('ignore')            # scipy's notice about degenerate resamples (AUROC 1.0)
+                    lo, hi = bootstrap_ci(lambda i: auroc(pp[i], yy[i], task), len(yy), n_boot, seed=seed)
+            if all(_finite(x) for x in (v, lo, hi)): metrics[key] = dict(value=v, lo=lo, hi=hi)
+            else: skipped.append(key)
+        add('AUROC (macro)', p, y)
+        if task != 'multiclass' and len(classes) > 1:
+            for j, c in enumerate(classes):
+                add(f'AUROC {c}', p[:, j], y[:, j])
+                if f'AUROC {c}' in metrics and min(y[:, j].sum(), len(y) - y[:, j].sum()) < 10: few[c] = int(y[:, j].sum())
+        pres = np.asarray(getattr(dl.dataset, 'presence', np.ones((n_valid, len(specs)), bool)))
+        labels = ['complete' if r.all() else 'without ' + ', '.join(s.name for s, h in zip(specs, r) if not h) for r in pres]
+        sub = subgroup_report(p, y, labels, task, min_n=10)
+        groups = {str(g): {k: float(v) for k, v in row.items() if _finite(v)} for g, row in sub.drop(index='gap', errors='ignore').iterrows()}
+    return metrics, groups, few, skipped
+
+
 # %% ../nbs/13_report.ipynb #9aa91c53
 @patch(cls_method=True)
 def default(cls: ModelCard, learn: Learner, dl=None, n_boot: int = 500, seed: int = 0) -> 'ModelCard':
@@ -115,29 +144,7 @@ def default(cls: ModelCard, learn: Learner, dl=None, n_boot: int = 500, seed: in
     n_valid = len(dl.dataset)
     mods = ', '.join(f"{s.name} ({ModalityKind.of(s.kind).value})" for s in specs)
     name = 'MDR-Dx' if type(learn.model).__name__ == 'MDRDx' else type(learn.model).__name__
-    metrics, groups = {}, {}
-    if n_valid:
-        with learn.no_bar(), learn.no_logging(): p, y = learn.get_preds(dl=dl.new(shuffle=False, drop_last=False))
-        p, y = p.numpy(), y.numpy()
-        skipped = []
-        def add(key, pp, yy):
-            v, lo, hi = auroc(pp, yy, task), float('nan'), float('nan')
-            if _finite(v):
-                with warnings.catch_warnings():
-                    warnings.simplefilter('ignore')            # scipy's notice about degenerate resamples (AUROC 1.0)
-                    lo, hi = bootstrap_ci(lambda i: auroc(pp[i], yy[i], task), len(yy), n_boot, seed=seed)
-            if all(_finite(x) for x in (v, lo, hi)): metrics[key] = dict(value=v, lo=lo, hi=hi)
-            else: skipped.append(key)
-        add('AUROC (macro)', p, y)
-        few = {}
-        if task != 'multiclass' and len(classes) > 1:
-            for j, c in enumerate(classes):
-                add(f'AUROC {c}', p[:, j], y[:, j])
-                if f'AUROC {c}' in metrics and min(y[:, j].sum(), len(y) - y[:, j].sum()) < 10: few[c] = int(y[:, j].sum())
-        pres = np.asarray(getattr(dl.dataset, 'presence', np.ones((n_valid, len(specs)), bool)))
-        labels = ['complete' if r.all() else 'without ' + ', '.join(s.name for s, h in zip(specs, r) if not h) for r in pres]
-        sub = subgroup_report(p, y, labels, task, min_n=10)
-        groups = {str(g): {k: float(v) for k, v in row.items() if _finite(v)} for g, row in sub.drop(index='gap', errors='ignore').iterrows()}
+    metrics, groups, few, skipped = _card_metrics(learn, dl, specs, task, classes, n_boot, seed)
     masking = next((c.p for c in learn.cbs if type(c).__name__ == 'ModalityMasking'), 0.)
     training = {'model': type(learn.model).__name__, 'modalities': [s.name for s in specs], 'findings': classes,
                 'task': task, 'training patients': n_train, 'validation patients': n_valid,
@@ -252,6 +259,61 @@ def explain_patients(learn: Learner, dl=None, idxs=None, n: int = 5, steps: int 
     if pr.samples.shape[1] != len(interp): raise RuntimeError(f"{pr.samples.shape[1]} predictions for {len(interp)} patients")
     return interp, pr
 
+# %% ../nbs/13_report.ipynb #d1eddb18
+def _image_panel(interp, i: int, n: str, present: bool, status: str, ex: dict, target: str, dpi: int) -> dict:
+    "The patient page's panel of image or volume `n`: the explained map as a PNG with its caption, or why there is none"
+    kind = ModalityKind.of(interp.specs[n].kind)
+    im = dict(name=n, kind=kind.value, png=None, note=None, method=None, caption='')
+    if not present: im['note'] = _absent(n, status, 'image')
+    else:
+        cam = ex['images'][n].float().numpy()
+        meth = _METHODS.get(ex['image_method'], ex['image_method'])
+        im.update(method=meth, png=png_uri(_fig_image(interp.inputs[n][i, 0].float().cpu().numpy(), cam, kind, meth), dpi))
+        im['caption'] = (f"{'Five evenly spaced slices' if kind == ModalityKind.volume3d else 'The image'} with its {meth} "
+                         f"map for {target} (red: the regions whose features raised its log-odds most).")
+        if not np.isfinite(cam).any() or np.nanmax(cam) <= 0:
+            im["note"] = f"The {meth} map of {n} is zero everywhere: no region of it raised the log-odds of {target}."
+    return im
+
+def _text_panel(interp, i: int, n: str, present: bool, status: str, ex: dict, target: str, dpi: int) -> dict:
+    "The panel of report `n`: its words shaded by their attribution, or why there are none"
+    tx = dict(name=n, tokens=[], note=None, method=_METHODS.get(ex['text_method'], ex['text_method']), legend='')
+    if not present: tx['note'] = _absent(n, status, 'text')
+    elif n not in ex['texts']:
+        tx['note'] = (f"{n} is read as one sentence embedding by a frozen encoder ({interp.specs[n].encoder}): "
+                      "there are no tokens to attribute.")
+    elif not ex['texts'][n]: tx['note'] = f"{n} has no words (an empty text after tokenisation): nothing to highlight."
+    else:
+        words = ex['texts'][n]
+        signed = ex['text_method'] != 'saliency'
+        cols = _shade([s for _, s in words], signed)
+        tx['tokens'] = [dict(word=w, score=float(s), r=int(c[0] * 255), g=int(c[1] * 255), b=int(c[2] * 255))
+                        for (w, s), c in zip(words, cols)]
+        tx['legend'] = 'red raises, blue lowers the log-odds' if signed else 'darker: a larger gradient of the log-probability'
+    return tx
+
+def _lab_panel(interp, i: int, n: str, present: bool, status: str, ex: dict, target: str, dpi: int) -> dict:
+    "The panel of lab panel `n`: each lab's value (raw when the table is at hand) and attribution, and their bar chart"
+    ds = interp.dl.dataset
+    row = ds.rows.iloc[i] if getattr(ds, 'rows', None) is not None else None
+    lb = dict(name=n, rows=[], png=None, note=None)
+    if not present: lb['note'] = _absent(n, status, 'lab panel')
+    else:
+        a = ex['labs'][n]
+        C = len(a)
+        measured = (interp.inputs[n][i, C:] == 0).cpu().numpy()
+        z = interp.inputs[n][i, :C].float().cpu().numpy()
+        for c, (lab, v) in enumerate(a.items()):
+            raw = row[lab] if row is not None and lab in row.index else None
+            val = f'{float(raw):.4g}' if raw is not None and _finite(raw) else f'z = {z[c]:+.2f}'
+            lb['rows'].append(dict(lab=str(lab), value=val, measured=bool(measured[c]), attribution=float(np.nan_to_num(v))))
+        fig = _figure(3.4, .28 * C + 1)
+        plot_labs(a.values, list(a.index), measured, ax=fig.subplots(), title=f'{n}: log-odds of {target}')
+        lb['png'] = png_uri(fig, dpi)
+        if not measured.any(): lb['note'] = 'No lab of the panel was measured.'
+    return lb
+
+
 # %% ../nbs/13_report.ipynb #c9449b71
 def patient_context(interp: MDRDxInterpretation, pr, i: int, card: ModelCard, text_method: str = 'saliency',
                     image_method: str | None = None, layer=None, dpi: int = 80, wi=None) -> dict:
@@ -279,54 +341,10 @@ def patient_context(interp: MDRDxInterpretation, pr, i: int, card: ModelCard, te
                          alpha=float(ma.alpha[0, k])) for k, n in enumerate(names)],
         shapley=dict(sum=float(ma.shapley[0].sum()), full=float(ma.full[0]), base=float(ma.base[0]), png=png_uri(shap_fig, dpi)),
         images=[], texts=[], labs=[], card=card.to_dict(), version=mdrdx.__version__)
-    ds = interp.dl.dataset
-    row = ds.rows.iloc[i] if getattr(ds, 'rows', None) is not None else None
+    panels = {'images': _image_panel, 'texts': _text_panel, 'labs': _lab_panel}
     for k, n in enumerate(names):
-        kind = kinds[n]
-        if kind.is_imaging:
-            im = dict(name=n, kind=kind.value, png=None, note=None, method=None, caption='')
-            if not pres[k]: im['note'] = _absent(n, status[n], 'image')
-            else:
-                cam = ex['images'][n].float().numpy()
-                meth = _METHODS.get(ex['image_method'], ex['image_method'])
-                im.update(method=meth, png=png_uri(_fig_image(interp.inputs[n][i, 0].float().cpu().numpy(), cam, kind, meth), dpi))
-                im['caption'] = (f"{'Five evenly spaced slices' if kind == ModalityKind.volume3d else 'The image'} with its {meth} "
-                                 f"map for {classes[t]} (red: the regions whose features raised its log-odds most).")
-                if not np.isfinite(cam).any() or np.nanmax(cam) <= 0:
-                    im["note"] = f"The {meth} map of {n} is zero everywhere: no region of it raised the log-odds of {classes[t]}."
-            ctx['images'].append(im)
-        elif kind == ModalityKind.text:
-            tx = dict(name=n, tokens=[], note=None, method=_METHODS.get(ex['text_method'], ex['text_method']), legend='')
-            if not pres[k]: tx['note'] = _absent(n, status[n], 'text')
-            elif n not in ex['texts']:
-                tx['note'] = (f"{n} is read as one sentence embedding by a frozen encoder ({specs[n].encoder}): "
-                              "there are no tokens to attribute.")
-            elif not ex['texts'][n]: tx['note'] = f"{n} has no words (an empty text after tokenisation): nothing to highlight."
-            else:
-                words = ex['texts'][n]
-                signed = ex['text_method'] != 'saliency'
-                cols = _shade([s for _, s in words], signed)
-                tx['tokens'] = [dict(word=w, score=float(s), r=int(c[0] * 255), g=int(c[1] * 255), b=int(c[2] * 255))
-                                for (w, s), c in zip(words, cols)]
-                tx['legend'] = 'red raises, blue lowers the log-odds' if signed else 'darker: a larger gradient of the log-probability'
-            ctx['texts'].append(tx)
-        elif kind == ModalityKind.tabular:
-            lb = dict(name=n, rows=[], png=None, note=None)
-            if not pres[k]: lb['note'] = _absent(n, status[n], 'lab panel')
-            else:
-                a = ex['labs'][n]
-                C = len(a)
-                measured = (interp.inputs[n][i, C:] == 0).cpu().numpy()
-                z = interp.inputs[n][i, :C].float().cpu().numpy()
-                for c, (lab, v) in enumerate(a.items()):
-                    raw = row[lab] if row is not None and lab in row.index else None
-                    val = f'{float(raw):.4g}' if raw is not None and _finite(raw) else f'z = {z[c]:+.2f}'
-                    lb['rows'].append(dict(lab=str(lab), value=val, measured=bool(measured[c]), attribution=float(np.nan_to_num(v))))
-                fig = _figure(3.4, .28 * C + 1)
-                plot_labs(a.values, list(a.index), measured, ax=fig.subplots(), title=f'{n}: log-odds of {classes[t]}')
-                lb['png'] = png_uri(fig, dpi)
-                if not measured.any(): lb['note'] = 'No lab of the panel was measured.'
-            ctx['labs'].append(lb)
+        key = 'images' if kinds[n].is_imaging else {ModalityKind.text: 'texts', ModalityKind.tabular: 'labs'}.get(kinds[n])
+        if key: ctx[key].append(panels[key](interp, i, n, bool(pres[k]), status[n], ex, classes[t], dpi))
     ctx['acquire'] = _acquire_context(wi, i, t)
     ctx['explanation'] = ex
     return ctx

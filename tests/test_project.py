@@ -87,12 +87,15 @@ def _module_imports():
     mods = {}
     for p in sorted((ROOT / 'mdrdx').rglob('*.py')):
         text = p.read_text()
-        m = re.search(r'File to edit: \.\./nbs/(\S+\.ipynb)', text)
+        m = re.search(r'File to edit: (?:\.\./)+nbs/(\S+\.ipynb)', text)
         if not m: continue
         name = '.'.join(p.relative_to(ROOT).with_suffix('').parts)
-        deps = set()
+        deps, pkg = set(), name.split('.')[:-1]
         for node in ast.walk(ast.parse(text)):
-            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith('mdrdx') and node.level == 0:
+            if isinstance(node, ast.ImportFrom) and node.level:          # nbdev writes the package's own imports as relative ones
+                base = '.'.join(pkg[:len(pkg) - node.level + 1])
+                deps |= {f'{base}.{node.module}'} if node.module else {f'{base}.{a.name}' for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith('mdrdx'):
                 deps.add(node.module)
             elif isinstance(node, ast.Import):
                 deps |= {a.name for a in node.names if a.name.startswith('mdrdx')}
