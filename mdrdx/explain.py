@@ -8,6 +8,8 @@ import math
 from contextlib import contextmanager
 from typing import NamedTuple
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import torch
@@ -128,6 +130,7 @@ FIRST_DESIGN = dict(unimodal_heads=False, fused_gate=False, detach_fused=False, 
 
 def example_table(path, n: int = 600, seed: int = 0) -> PatientTable:
     "The cohort these pages explain: `n` phantom patients written to `path`, read with their X-ray, report and labs (not the MRI)"
+    path = Path(path)
     phantom_table(path, n=n, seed=seed)                          # writes the cohort: images, lesion masks, reports, labs
     specs = [s for s in phantom_specs() if s.name != 'mri']
     return PatientTable.from_csv(path / 'patients.csv', specs, TargetSpec(list(FINDINGS)))
