@@ -29,6 +29,7 @@ from .synthesis import *
 from .uncertainty import *
 from .report import *
 from .fairness import *
+from .audit import *
 from .ratings import *
 from .pretrained import *
 

@@ -180,6 +180,7 @@ def png_uri(fig, dpi: int = 80) -> str:
     fig.savefig(buf, format='png', dpi=dpi, bbox_inches='tight')
     return 'data:image/png;base64,' + base64.b64encode(buf.getvalue()).decode('ascii')
 
+# %% ../nbs/13_report.ipynb #db072ce9
 def _figure(w, h):
     "A matplotlib Figure outside pyplot: nothing is shown in a notebook and nothing stays open"
     from matplotlib.figure import Figure
@@ -198,6 +199,7 @@ def _fig_uncertainty(classes, draws, target: int):
     ax.set_xlim(0, 1); ax.set_xlabel('probability', fontsize=8); ax.tick_params(labelsize=7)
     return fig
 
+# %% ../nbs/13_report.ipynb #53da003f
 def _fig_image(x, cam, kind, title: str):
     "The image beside its heatmap overlay (2D), or five slices with the overlay (3D, `plot_volume_cam`)"
     if kind == ModalityKind.volume3d:
@@ -213,6 +215,7 @@ def _fig_image(x, cam, kind, title: str):
     for a in (a0, a1): a.set_xticks([]); a.set_yticks([])
     return fig
 
+# %% ../nbs/13_report.ipynb #c27ef787
 _METHODS = dict(gradcam='Grad-CAM', ig='integrated gradients', saliency='saliency', rollout='attention rollout',
                 grad_x_input='gradient x input')
 
@@ -453,17 +456,9 @@ class ReportCheckError(AssertionError):
     "A report page that does not render as it should in the browser"
 
 # %% ../nbs/13_report.ipynb #c83404b5
-_PAGE_FACTS = """() => ({
-  title: document.title,
-  h1: (document.querySelector('h1') || {}).innerText || '',
-  chars: document.body ? document.body.innerText.length : 0,
-  page: document.body ? (document.body.dataset.page || '') : '',
-  images: Array.from(document.images).map(e => ({alt: e.alt, ok: e.complete && e.naturalWidth > 0, width: e.naturalWidth})),
-  texts: Array.from(document.querySelectorAll('section.text-modality')).map(s => ({
-    name: s.dataset.modality, expected: parseInt(s.dataset.tokens || '0'), found: s.querySelectorAll('span.tok').length})),
-  tokens: document.querySelectorAll('span.tok').length,
-  links: Array.from(document.querySelectorAll('a[href]')).map(a => a.getAttribute('href')),
-})"""
+def _page_facts() -> str:
+    "The JavaScript function whose result `check_report` reads from a page (mdrdx/assets/templates/page_facts.js)"
+    return _env().loader.get_source(_env(), 'page_facts.js')[0]
 
 def _local(href: str) -> bool:
     return not (href.startswith('#') or re.match(r'^[a-z][a-z0-9+.-]*:', href, re.I))
@@ -481,7 +476,7 @@ def _check_in_browser(path: Path, screenshot, sort, timeout) -> dict:
             page.on('request', lambda r: requests.append(r.url))
             page.on('pageerror', lambda e: errors.append(str(e)))
             page.goto(path.resolve().as_uri(), wait_until='load', timeout=timeout * 1000)
-            facts = page.evaluate(_PAGE_FACTS)
+            facts = page.evaluate(_page_facts())
             if sort is not None:
                 if not page.query_selector(f'th[data-key="{sort}"] button'): facts['sort_problem'] = f'no column {sort!r} to sort by'
                 else:

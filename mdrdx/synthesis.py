@@ -12,18 +12,19 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
-from scipy import linalg, stats
+from scipy import stats
 from sklearn import metrics as skm
 
 from .core import ModalityKind
 from .model import MDRDx, ImageDecoder
 from .diffusion import LatentDiffusion
+from .evaluation import frechet_distance, dcr, predict_with, auroc, bootstrap_ci
 
 # %% auto #0
 __all__ = ['PatientLatents', 'encode_patients', 'LatentGenerator', 'fit_diffusion', 'sample_latents', 'classify_latents',
-           'label_latents', 'frechet_distance', 'latent_fd', 'Generated', 'sample_finding', 'FindingProbe',
-           'LatentDecoder', 'fit_decoders', 'ssim', 'nearest_ssim', 'synthetic_table', 'compare_columns',
-           'flat_latents', 'dcr', 'PrivacyReport', 'privacy_report', 'plot_dcr', 'augmentation_experiment']
+           'label_latents', 'latent_fd', 'Generated', 'sample_finding', 'FindingProbe', 'LatentDecoder', 'fit_decoders',
+           'synthetic_table', 'compare_columns', 'flat_latents', 'PrivacyReport', 'privacy_report', 'plot_dcr',
+           'augmentation_experiment']
 
 # %% ../nbs/12_synthesis.ipynb #d9c28245
 class PatientLatents(NamedTuple):
@@ -191,21 +192,6 @@ def label_latents(model, z, how: str = 'sample', seed: int = 0) -> np.ndarray:
     return (rng.random(p.shape) < p).astype(np.float32) if how == 'sample' else (p > .5).astype(np.float32)
 
 # %% ../nbs/12_synthesis.ipynb #250b7294
-def frechet_distance(a, b, eps: float = 1e-6) -> float:
-    "Fréchet distance between Gaussians fitted to the rows of `a` and `b`: |mu_a - mu_b|^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2))"
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]: raise ValueError(f"need two [n, d] arrays of the same d, got {a.shape} and {b.shape}")
-    if min(len(a), len(b)) < 2: raise ValueError("need at least two samples on each side")
-    mu1, mu2 = a.mean(0), b.mean(0)
-    s1, s2 = np.atleast_2d(np.cov(a, rowvar=False)), np.atleast_2d(np.cov(b, rowvar=False))
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore', linalg.LinAlgWarning)
-        covmean = linalg.sqrtm(s1 @ s2)
-    if not np.isfinite(covmean).all():                        # near-singular product: regularise, as pytorch-fid does
-        off = np.eye(len(s1)) * eps
-        covmean = linalg.sqrtm((s1 + off) @ (s2 + off))
-    return float(((mu1 - mu2) ** 2).sum() + np.trace(s1) + np.trace(s2) - 2 * np.trace(covmean.real))
-
 def latent_fd(reference, others: dict, names) -> pd.DataFrame:
     "Fréchet distance of each latent set in `others` ([n, M, D], NaN where absent) to `reference`, per modality and on average"
     rows, ref = {}, torch.as_tensor(reference)
@@ -367,23 +353,6 @@ def fit_decoders(learn, latents: PatientLatents | None = None, epochs: int = 100
         dec.eval(); out[s.name] = dec
     return out
 
-# %% ../nbs/12_synthesis.ipynb #3b02fa8e
-def ssim(a, b, data_range: float = 1.) -> torch.Tensor:
-    "SSIM of each pair `a[i]`, `b[i]` of images ([N, H, W] or [N, 1, H, W]), with MONAI's `SSIMMetric` (Gaussian window 11, sigma 1.5)"
-    from monai.metrics import SSIMMetric
-    a, b = (torch.as_tensor(np.asarray(x), dtype=torch.float32) for x in (a, b))
-    a, b = (x[:, None] if x.ndim == 3 else x for x in (a, b))
-    return SSIMMetric(spatial_dims=2, data_range=data_range, reduction='none')(a, b).view(-1)
-
-def nearest_ssim(query, reference, bs: int = 4096) -> torch.Tensor:
-    "For each image of `query`, its highest SSIM to any image of `reference`"
-    q, r = (torch.as_tensor(np.asarray(x), dtype=torch.float32) for x in (query, reference))
-    q, r = (x[:, 0] if x.ndim == 4 else x for x in (q, r))
-    best = torch.full((len(q),), -1.)
-    for p in torch.cartesian_prod(torch.arange(len(q)), torch.arange(len(r))).split(bs):
-        best.scatter_reduce_(0, p[:, 0], ssim(q[p[:, 0]], r[p[:, 1]]), reduce='amax')
-    return best
-
 # %% ../nbs/12_synthesis.ipynb #4a5c70f1
 def synthetic_table(z, labels, decoders: dict, table, path=None, prefix: str = 'SYN', missing: str = 'match',
                     sample: bool = True, seed: int = 0) -> pd.DataFrame:
@@ -453,13 +422,6 @@ def flat_latents(z, present=None) -> np.ndarray:
     if present is not None: z[~torch.as_tensor(present).bool()] = float('nan')
     return z.flatten(1).numpy()
 
-# %% ../nbs/12_synthesis.ipynb #4678fdfb
-def dcr(query, reference, bs: int = 1024) -> np.ndarray:
-    "Distance of each row of `query` to its closest row of `reference` (Euclidean over shared coordinates, rescaled)"
-    from sklearn.metrics.pairwise import nan_euclidean_distances
-    q, r = np.asarray(query, dtype=np.float64), np.asarray(reference, dtype=np.float64)
-    return np.concatenate([np.nanmin(nan_euclidean_distances(q[i:i + bs], r), 1) for i in range(0, len(q), bs)])
-
 # %% ../nbs/12_synthesis.ipynb #0f147408
 class PrivacyReport(NamedTuple):
     summary: pd.Series          # DCR medians and 5th percentiles, the one-sided test, the train-vs-hold-out share, MIA AUC
@@ -521,7 +483,6 @@ def augmentation_experiment(train, test, synthetic, finding: str, fit, train_row
                             seeds=(0,), bs: int = 32, thresh: float = .5, n_boot: int = 500) -> pd.DataFrame:
     "Train `fit(dls, seed) -> Learner` on real `train` patients vs real + `synthetic` ones (a table, or a dict of named tables: one arm each), and score `finding` on `test` (`PatientTable`s)"
     from mdrdx.data.table import PatientTable, TargetSpec
-    from mdrdx.evaluation import predict_with, auroc, bootstrap_ci
     tgt = train.target
     if tgt is None or tgt.task == 'multiclass': raise ValueError("the augmentation experiment scores one finding of a binary or multi-label target")
     if finding not in tgt.columns: raise ValueError(f"finding {finding!r} is not one of the target's {list(tgt.columns)}")
