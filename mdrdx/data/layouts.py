@@ -10,34 +10,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..core import package_file
+from .anatomy import real_chest_radiograph, real_brain_t1     # the fixtures' pixels
 from .table import PatientTable, TargetSpec, image2d, volume3d, text, tabular
 
 # %% auto #0
 __all__ = ['CHEXPERT_LABELS', 'MIMIC_FIXTURE_FINDINGS', 'ADNI_CSF', 'ADNI_DEMOGRAPHICS', 'ADNI_COGNITIVE', 'BRATS_NAMING',
-           'BRATS_ENHANCING', 'real_chest_radiograph', 'real_brain_t1', 'report_sections', 'mimic_cxr_table',
-           'official_splits', 'make_mimic_fixture', 'parse_censored', 'find_adni_mri', 'adni_table',
-           'make_adni_fixture', 'brats_table', 'make_brats_fixture']
-
-# %% ../../nbs/01e_data.layouts.ipynb #222fe9ee
-def real_chest_radiograph(size: int = 256) -> np.ndarray:
-    "The chest CR of `pydicom-data` (RG1_UNCR.dcm) as a uint8 [size, size] image, MONOCHROME1 inverted to display polarity"
-    import pydicom
-    from PIL import Image
-    ds = pydicom.dcmread(package_file('data_store', 'data', 'RG1_UNCR.dcm'))
-    a = ds.pixel_array.astype(np.float32)
-    if ds.PhotometricInterpretation == 'MONOCHROME1': a = a.max() - a
-    lo, hi = np.percentile(a, [0.5, 99.5])
-    a = np.clip((a - lo) / (hi - lo), 0, 1) * 255
-    return np.asarray(Image.fromarray(a.astype(np.uint8)).resize((size, size), Image.BILINEAR))
-
-def real_brain_t1(step: int = 4):
-    "nilearn's MNI152 (2009c) T1 template, subsampled every `step` voxels, as a nibabel image"
-    import nibabel as nib
-    img = nib.load(package_file('nilearn', 'datasets', 'data', 'mni_icbm152_t1_tal_nlin_sym_09a_converted.nii.gz'))
-    data = np.asarray(img.dataobj, dtype=np.float32)[::step, ::step, ::step]
-    aff = img.affine.copy(); aff[:3, :3] *= step
-    return nib.Nifti1Image(data, aff)
+           'BRATS_ENHANCING', 'report_sections', 'mimic_cxr_table', 'official_splits', 'make_mimic_fixture',
+           'parse_censored', 'find_adni_mri', 'adni_table', 'make_adni_fixture', 'brats_table', 'make_brats_fixture']
 
 # %% ../../nbs/01e_data.layouts.ipynb #56029e7b
 CHEXPERT_LABELS = ('Atelectasis', 'Cardiomegaly', 'Consolidation', 'Edema', 'Enlarged Cardiomediastinum', 'Fracture',

@@ -10,10 +10,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .anatomy import render_xray_varied, render_mri_varied
+
 # %% auto #0
 __all__ = ['FINDINGS', 'RARE_FINDING', 'PHANTOM_VERSION', 'MODALITIES', 'LAB_COLUMNS', 'EVIDENCE', 'XRAY_FINDINGS',
            'PhantomConfig', 'render_xray', 'render_mri', 'write_report', 'draw_labs', 'Phantom', 'make_phantom',
-           'lung_field', 'plot_patient', 'save_phantom']
+           'lung_field', 'plot_patient', 'intensity_features', 'shortcut_auroc', 'save_phantom']
 
 # %% ../../nbs/01a_data.phantom.ipynb #6d3a306b
 FINDINGS = ('nodule', 'effusion', 'atrophy', 'inflammation', 'mass')
@@ -43,7 +45,8 @@ class PhantomConfig:
     mechanism: str = 'mcar'          # 'mcar' or 'mnar'
     lab_missing: float = .10         # per-value missing rate inside a present lab panel
     report_omission: float = .10     # share of positive findings a report fails to mention
-    noise: float = 0.08              # image noise level
+    noise: float = 0.08              # image noise level ('fixed' anatomy)
+    anatomy: str = 'fixed'           # 'fixed': one drawn chest and brain for all; 'varied': real anatomy per patient (mdrdx.data.anatomy)
 
 # %% ../../nbs/01a_data.phantom.ipynb #e4c5323b
 def _grid(n):
@@ -175,7 +178,8 @@ class Phantom:
 
     def __repr__(self):
         c = self.config
-        return f"Phantom(n={c.n}, seed={c.seed}, findings={list(FINDINGS)}, modalities={list(MODALITIES)})"
+        extra = '' if c.anatomy == 'fixed' else f", anatomy={c.anatomy!r}"
+        return f"Phantom(n={c.n}, seed={c.seed}, findings={list(FINDINGS)}, modalities={list(MODALITIES)}{extra})"
 
 # %% ../../nbs/01a_data.phantom.ipynb #61cd201b
 def _draw_presence(cfg, labels, rng):
@@ -192,6 +196,8 @@ def make_phantom(n: int = 600, seed: int = 0, **kwargs) -> Phantom:
     "Generate the phantom cohort of `n` patients, deterministically from `seed` (see `PhantomConfig` for options)"
     cfg = PhantomConfig(n=n, seed=seed, **kwargs)
     if n < 1: raise ValueError(f"n must be positive, got {n}")
+    if cfg.anatomy not in ('fixed', 'varied'): raise ValueError(f"anatomy is 'fixed' or 'varied', not {cfg.anatomy!r}")
+    varied = cfg.anatomy == 'varied'
     if set(cfg.missing) != set(MODALITIES):
         raise ValueError(f"`missing` must give a rate for each of {MODALITIES}; got {sorted(cfg.missing)}")
     rows, xs, xm, vs, vm = [], [], [], [], []
@@ -206,9 +212,10 @@ def make_phantom(n: int = 600, seed: int = 0, **kwargs) -> Phantom:
         y = np.array([r.random() < prev[f] for f in FINDINGS])
         present = _draw_presence(cfg, y, r)
         lab = dict(zip(FINDINGS, y))
-        img, m, parts = render_xray(lab, r, cfg.img_size, cfg.noise, per_finding=True); xs.append(img); xm.append(m)
+        img, m, parts = (render_xray_varied(lab, r, cfg.img_size, per_finding=True) if varied else
+                         render_xray(lab, r, cfg.img_size, cfg.noise, per_finding=True)); xs.append(img); xm.append(m)
         for f in XRAY_FINDINGS: lm[f].append(parts.get(f, np.zeros_like(m)))
-        vol, mm = render_mri(lab, r, cfg.vol_size, age=age); vs.append(vol); vm.append(mm)
+        vol, mm = (render_mri_varied if varied else render_mri)(lab, r, cfg.vol_size, age=age); vs.append(vol); vm.append(mm)
         report = write_report(lab, r, cfg.report_omission)
         labs = draw_labs(lab, r, cfg.lab_missing)
         if not present[3]: labs = {k: np.nan for k in labs}
@@ -256,6 +263,31 @@ def plot_patient(ph: Phantom, i: int, axs=None):
     found = [f for f in FINDINGS if row[f]] or ['none']
     axs[0].figure.suptitle(f"{row.patient_id}  subgroup {row.subgroup}, age {row.age:.0f}  findings: {', '.join(found)}", fontsize=10)
     return axs
+
+# %% ../../nbs/01a_data.phantom.ipynb #0189db4c
+def intensity_features(images, bins: int = 16) -> np.ndarray:
+    "Global intensity statistics of each image or volume in `images` [N, ...]: mean, standard deviation and a `bins`-bin histogram on [0, 1]"
+    x = np.asarray(images, dtype=np.float32).reshape(len(images), -1)
+    h = np.stack([np.histogram(v, bins, (0, 1))[0] for v in x]) / x.shape[1]
+    return np.c_[x.mean(1), x.std(1), h]
+
+def shortcut_auroc(ph: Phantom, folds: int = 5, seed: int = 0) -> pd.Series:
+    "Cross-validated AUROC of a logistic regression on `intensity_features` for each imaging finding (atrophy from the volume, the others from the X-ray): 0.5 when global intensity gives nothing away"
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    out = {}
+    for f in (*XRAY_FINDINGS, 'atrophy'):
+        y = ph.table[f].values
+        k = min(folds, int(y.sum()), int(len(y) - y.sum()))
+        if k < 2: out[f] = np.nan; continue
+        clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+        p = cross_val_predict(clf, intensity_features(ph.mri if f == 'atrophy' else ph.xray), y, method='predict_proba',
+                              cv=StratifiedKFold(k, shuffle=True, random_state=seed))[:, 1]
+        out[f] = roc_auc_score(y, p)
+    return pd.Series(out, name='AUROC from global intensity')
 
 # %% ../../nbs/01a_data.phantom.ipynb #bfa1268c
 def save_phantom(ph: Phantom, path) -> pd.DataFrame:
