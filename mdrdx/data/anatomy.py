@@ -11,8 +11,8 @@ import numpy as np
 from ..core import package_file
 
 # %% auto #0
-__all__ = ['MTL_CENTRES', 'XRAY_WARP', 'MRI_WARP', 'real_chest_radiograph', 'real_brain_t1', 'chest_atlas', 'brain_atlas',
-           'warp_2d', 'warp_3d', 'acquire', 'distractors', 'render_xray_varied', 'render_mri_varied']
+__all__ = ['MTL_CENTRES', 'ANATOMY_VERSION', 'XRAY_WARP', 'MRI_WARP', 'real_chest_radiograph', 'real_brain_t1', 'chest_atlas',
+           'brain_atlas', 'warp_2d', 'warp_3d', 'acquire', 'distractors', 'render_xray_varied', 'render_mri_varied']
 
 # %% ../../nbs/01a_data.anatomy.ipynb #558e3c81
 def real_chest_radiograph(size: int = 256) -> np.ndarray:
@@ -55,6 +55,7 @@ def chest_atlas(size: int = 128):
 
 # %% ../../nbs/01a_data.anatomy.ipynb #442a2551
 MTL_CENTRES = ((-26., -22., -14.), (26., -22., -14.))   # hippocampi in MNI152 millimetres (x, y, z)
+ANATOMY_VERSION = 1   # bump when the varied anatomy's generative process changes: cached phantoms are keyed by it
 
 @lru_cache(maxsize=None)
 def brain_atlas(size: int = 32):

@@ -595,10 +595,11 @@ def phantom_table(path=None, n=600, seed=0, target=None, anatomy: str = 'fixed',
     "Generate the phantom (if `path` has no `patients.csv`), write it to `path` and read it as a `PatientTable` (target: all findings); `anatomy='varied'` draws it at the specs' `img_size` / `vol_size`"
     from mdrdx.core import cache_dir
     from mdrdx.data.phantom import make_phantom, save_phantom, FINDINGS, PHANTOM_VERSION
+    from mdrdx.data.anatomy import ANATOMY_VERSION
     target = FINDINGS if target is None else target
     # the fixed anatomy is generated at 64 px / 32 voxels and resized by the specs, as every committed result was
     make = {} if anatomy == 'fixed' else dict(anatomy=anatomy, img_size=kwargs.get('img_size', 64), vol_size=kwargs.get('vol_size', 32))
-    key = ''.join(f'-{v}' if k == 'anatomy' else f'-{k[0]}{v}' for k, v in make.items())
+    key = ''.join(f'-{v}{ANATOMY_VERSION}' if k == 'anatomy' else f'-{k[0]}{v}' for k, v in make.items())
     path = Path(path) if path else cache_dir('phantom', f'v{PHANTOM_VERSION}-n{n}-seed{seed}{key}')  # regenerated when the generator changes
     if not (path / 'patients.csv').exists(): save_phantom(make_phantom(n, seed=seed, **make), path)
     return PatientTable.from_csv(path / 'patients.csv', phantom_specs(**kwargs), TargetSpec(list(target)))
