@@ -16,13 +16,15 @@ from pathlib import Path
 import numpy as np, pandas as pd
 
 # every configuration is spelled out from the model's first defaults (OLD), so that the names keep their meaning when
-# the defaults change; 'default' is the model as `mdrdx_learner` builds it today (= gd+S+K4+W)
-OLD = dict(unimodal_heads=False, fused_gate=False, detach_fused=False, diff_prediction='epsilon', impute_draws=1, head_weights=False)
+# the defaults change; 'default' is the model as `mdrdx_learner` builds it today (= FL+IH-4)
+OLD = dict(unimodal_heads=False, fused_gate=False, detach_fused=False, diff_prediction='epsilon', impute_draws=1, head_weights=False,
+           lambda_fused=0., impute_heads=False)
 U9 = dict(masking=.9, masking_schedule='uniform')                 # masking rate per batch from U[0, 0.9]
 HEADS = dict(OLD, unimodal_heads=True)                                  # per-modality heads with their own losses
 GD = dict(OLD, unimodal_heads=True, fused_gate=True, detach_fused=True)  # ... and a gated fused path that does not train the encoders
 OBS = dict(GD, encode_observed=True)                               # ... and masking applied after the encoders (heads see every observed modality)
 S4 = dict(diff_prediction='sample', impute_draws=4)                # a z0-predicting denoiser, 4 imputation draws averaged
+W = dict(GD, **S4, head_weights=True)                              # gd+S+K4+W, the defaults before the fused head's loss and the imputed heads
 RF = dict(refit_denoiser=300)                                      # `DenoiserRefit`: 300 steps of the denoiser alone after every epoch
 CONFIGS = {                                                        # name: (method, model options, learner options)
     'LF': ('late', {}, {}),
@@ -45,6 +47,14 @@ CONFIGS = {                                                        # name: (meth
     'obs+nodiff': ('mdrdx', dict(OBS, use_diffusion=False, lambda_diff=0.), {}),
     'obs+S+K4': ('mdrdx', dict(OBS, **S4), {}),
     'obs+U.9+S+K4': ('mdrdx', dict(OBS, **S4), U9),
+    'FL': ('mdrdx', dict(W, lambda_fused=1.), {}),                # gd+S+K4+W, and the fused head has its own loss
+    'IH': ('mdrdx', dict(W, impute_heads=True, impute_offset=-2.), {}),   # gd+S+K4+W, and imputed modalities' heads join the diagnosis
+    'FL+IH': ('mdrdx', dict(W, lambda_fused=1., impute_heads=True, impute_offset=-2.), {}),   # both, an imputed head starting at e^-2 of a measured one's weight
+    'FL+IH-4': ('mdrdx', dict(W, lambda_fused=1., impute_heads=True, impute_offset=-4.), {}),  # ... starting at e^-4: today's defaults
+    'FL+nodiff': ('mdrdx', dict(W, lambda_fused=1., use_diffusion=False, lambda_diff=0.), {}),   # FL+IH without the diffusion: nothing to impute
+    'FL+IH+t2': ('mdrdx', dict(W, lambda_fused=1., impute_heads=True, impute_offset=-2., train_impute_steps=2), {}),   # ... 2 DDIM steps per imputation in training
+    'nogate': ('mdrdx', dict(W, fused_gate=False), {}),           # gd+S+K4+W with the fused head at full weight
+    'FL+nogate': ('mdrdx', dict(W, lambda_fused=1., fused_gate=False), {}),
 }
 
 def run(configs, n, k, epochs, seed, out, cohort='phantom'):

@@ -310,7 +310,9 @@ def mdrdx_ablations() -> dict:
             'noise-predicting denoiser': (dict(diff_prediction='epsilon'), {}),
             'one imputation draw': (dict(impute_draws=1), {}),
             'masking rate U[0, 0.9]': ({}, dict(masking=.9, masking_schedule='uniform')),
-            'equal head weights': (dict(head_weights=False), {})}
+            'equal head weights': (dict(head_weights=False), {}),
+            'no fused-head loss': (dict(lambda_fused=0.), {}),
+            'no imputed heads': (dict(impute_heads=False), {})}
 
 def ablation_learner(dls, name: str, **kwargs) -> Learner:
     "`mdrdx_learner` for the ablation `name` of `mdrdx_ablations()`; `kwargs` are options shared by every run"

@@ -405,7 +405,9 @@ def from_pretrained(path, transforms: dict | None = None, device=None) -> Learne
     kw = dict(cfg['model_config'])
     if kw.get('log_prior') is not None: kw['log_prior'] = np.asarray(kw['log_prior'], dtype=np.float32)
     if kw.get('encoder_kwargs'): kw['encoder_kwargs'] = {**kw['encoder_kwargs'], 'image_pretrained_file': None}   # the weights come next
-    model = _model_class(cfg['model'])(specs, **kw)
+    cls = _model_class(cfg['model'])
+    for k, v in getattr(cls, 'added_options', {}).items(): kw.setdefault(k, v)   # saved before option k existed: built as then
+    model = cls(specs, **kw)
     load_model(model, str(path / 'model.safetensors'), device='cpu')
     ds = _EmptyPatients(specs=specs, norms=norms, target=target, id_col=cfg['id_col'])
     dls = DataLoaders(PatientDL(ds), PatientDL(ds), device=get_device(device))

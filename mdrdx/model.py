@@ -91,6 +91,8 @@ class ImageDecoder(nn.Module):
 # %% ../nbs/06_model.ipynb #bf1b7345
 class MDRDx(Configurable, nn.Module):
     "The MDR-Dx model: encoders -> (latent diffusion imputation) -> knowledge-biased fusion -> head, with decoders"
+    # options added after models were first saved, at the values that rebuild those models (`from_pretrained` fills them in)
+    added_options = dict(lambda_fused=0., impute_heads=False)
     def __init__(self,
                  specs,                    # the modalities' `ModalitySpec`s, in the order of the presence mask's columns
                  n_features: dict,         # tabular modality -> width of its normalised panel (values and missing flags)
@@ -120,6 +122,9 @@ class MDRDx(Configurable, nn.Module):
                  seed=0,                   # seed of every random draw in evaluation mode (imputations, diffusion-loss noise)
                  unimodal_heads=True,      # a head per modality with its own loss, L_uni (late fusion inside the model)
                  lambda_uni=1.,            # weight of L_uni
+                 lambda_fused=1.,          # weight of L_fused, the fused head's own loss (0: it learns only through the gate)
+                 impute_heads=True,        # an imputed modality's own head joins the diagnosis, at a learned share
+                 impute_offset=-4.,        # the imputed heads' starting log-weight relative to a measured modality's
                  impute_draws=4,           # DDIM draws averaged per imputation at evaluation
                  train_impute_steps=None,  # DDIM steps per imputation in training (None: `impute_steps`)
                  diff_repeats=1,           # noise levels drawn per patient for L_diff in each training step
@@ -139,10 +144,11 @@ class MDRDx(Configurable, nn.Module):
         enc = {**(encoder_kwargs or {}), **{k: v for k, v in flat.items() if v is not None}}
         self.encoders = nn.ModuleDict({s.name: encoder_for(s, d_model, n_features=n_features.get(s.name), **enc) for s in self.specs})
         self._init_paths(findings, n_out, log_prior, use_prior, denoiser, diff_prediction, concat_path, pixel_decoder, pixel_taper)
-        self._init_heads(n_out, unimodal_heads, head_weights, fused_gate, detach_fused)
+        self._init_heads(n_out, unimodal_heads, head_weights, fused_gate, detach_fused, impute_heads, impute_offset)
         self._init_imputation(use_diffusion, impute_steps, guidance, impute_draws, train_impute_steps, diff_repeats,
                               diff_standardize, diff_prediction, impute_mode)
-        self.lambdas = dict(diff=lambda_diff, rec=lambda_rec, cls=lambda_cls, **(dict(uni=lambda_uni) if unimodal_heads else {}))
+        self.lambdas = dict(diff=lambda_diff, rec=lambda_rec, cls=lambda_cls, **(dict(uni=lambda_uni) if unimodal_heads else {}),
+                            **(dict(fused=lambda_fused) if unimodal_heads and lambda_fused else {}))
         # encode_observed: in training the encoders (their own heads, the diffusion, the decoders' targets) see every observed
         # modality and only the fused path sees the masked set; `ModalityMasking` hands the model its mask as `masker`
         self.encode_observed, self.masker = encode_observed, None
@@ -168,7 +174,7 @@ def _init_paths(self: MDRDx, findings, n_out, log_prior, use_prior, denoiser, di
 
 # %% ../nbs/06_model.ipynb #c1fd01e4
 @patch
-def _init_heads(self: MDRDx, n_out, unimodal_heads, head_weights, fused_gate, detach_fused):
+def _init_heads(self: MDRDx, n_out, unimodal_heads, head_weights, fused_gate, detach_fused, impute_heads=False, impute_offset=-4.):
     "The per-modality heads with their own loss (late fusion inside the model), their weights, and the fused head's gate"
     d_model = self.D
     # a head per modality, with its own loss: the mean of the present modalities' logits joins the fused head's
@@ -182,6 +188,10 @@ def _init_heads(self: MDRDx, n_out, unimodal_heads, head_weights, fused_gate, de
     # the fused path's gradients out of the encoders, which then learn from their own heads only, as in late fusion
     self.gate = nn.Parameter(torch.zeros(1)) if (fused_gate and unimodal_heads) else None
     self.detach_fused = detach_fused and unimodal_heads     # without their own heads the encoders must learn from the fused path
+    # impute_heads: a missing modality's head also reads its imputed latent; that head's weight in `head_mix` is the
+    # modality's own plus a learned offset per modality and finding, starting at `impute_offset` (-4: e^-4, about 2% of a
+    # measured one's), so that an imputation that carries little stays out of the vote until training shows it helps
+    self.impute_w = nn.Parameter(torch.full((self.M, n_out), float(impute_offset))) if (impute_heads and unimodal_heads) else None
 
 @patch
 def _init_imputation(self: MDRDx, use_diffusion, impute_steps, guidance, impute_draws, train_impute_steps, diff_repeats,
@@ -271,20 +281,25 @@ def impute_latents(self: MDRDx, lat, presence) -> torch.Tensor:
 
 # %% ../nbs/06_model.ipynb #8fac8dbb
 @patch
-def head_mix(self: MDRDx, presence) -> torch.Tensor:
-    "Weights [B, M, n_out] of the per-modality heads: 1/|P| over the present modalities, or with `head_weights` a softmax of the learned weights over them"
+def head_mix(self: MDRDx, presence, imputed=None) -> torch.Tensor:
+    "Weights [B, M, n_out] of the per-modality heads: 1/|P| over the present modalities, or with `head_weights` a softmax of the learned weights over them; with `impute_heads`, the `imputed` ones join at their offset weight"
     presence = presence.bool()
-    if getattr(self, 'head_w', None) is None:
+    imp_w = getattr(self, 'impute_w', None)
+    use_imp = imputed is not None and imp_w is not None and bool(imputed.any())
+    if getattr(self, 'head_w', None) is None and not use_imp:
         return (presence.float() / presence.sum(1, keepdim=True).clamp(min=1))[..., None].expand(-1, -1, self.n_out)
-    w = self.head_w[None].expand(presence.shape[0], -1, -1).masked_fill(~presence[..., None], float('-inf'))
-    return torch.softmax(w, 1).nan_to_num(0.)          # a row with nothing present: all weights 0, as the plain mean gives
+    base = self.head_w if getattr(self, 'head_w', None) is not None else torch.zeros_like(imp_w)   # zeros: the plain mean
+    w = base[None].expand(presence.shape[0], -1, -1)
+    if use_imp: w = torch.where(imputed.bool()[..., None], w + imp_w, w)
+    usable = presence | imputed.bool() if use_imp else presence
+    return torch.softmax(w.masked_fill(~usable[..., None], float('-inf')), 1).nan_to_num(0.)   # nothing usable: all weights 0
 
 
 @patch
-def unimodal(self: MDRDx, lat, presence, y=None):
-    "Per-modality logits [B, M, n_out], their (weighted) mean over the present modalities, and (with `y`) their loss over the present pairs"
+def unimodal(self: MDRDx, lat, presence, y=None, imputed=None):
+    "Per-modality logits [B, M, n_out], their (weighted) mean over the present (and with `impute_heads` the `imputed`) modalities, and (with `y`) their loss over the present pairs"
     per = torch.stack([self.uni[n](lat[:, j]) for j, n in enumerate(self.names)], 1)
-    mean = (self.head_mix(presence) * per).sum(1)
+    mean = (self.head_mix(presence, imputed) * per).sum(1)
     if y is None: return per, mean, None
     B, M = presence.shape
     if self.task == 'multiclass':
@@ -323,8 +338,8 @@ def _forward(self: MDRDx, inputs, presence, y=None) -> MDRDxOutput:
     if self.use_diffusion and not presence.all():
         imputed = ~presence
         lat = torch.where(presence[..., None], lat, self._impute(zs, presence))
-    logits, fo, l_uni = self.diagnose(toks, lat, presence, imputed, y, lat_own, observed)
-    if l_uni is not None: losses['L_uni'] = l_uni
+    logits, fo, aux = self.diagnose(toks, lat, presence, imputed, y, lat_own, observed)
+    losses.update(aux)                                         # L_uni, L_fused: the heads' own losses
     # the decoders reconstruct every observed modality from the fused latent (masked ones too, with encode_observed)
     rec = [F.mse_loss(self.decoders[n](fo.z)[observed[:, j]], lat_own[observed[:, j], j].detach())
            for j, n in enumerate(self.names) if observed[:, j].any()]
@@ -340,7 +355,7 @@ def _forward(self: MDRDx, inputs, presence, y=None) -> MDRDxOutput:
 # %% ../nbs/06_model.ipynb #5c35692d
 @patch
 def diagnose(self: MDRDx, toks, lat, presence, imputed, y=None, lat_own=None, observed=None, as_token=None):
-    "Logits [B, n_out], the fusion output and the per-modality heads' loss, from tokens `toks`, latents `lat` [B, M, D], presence and imputed flags [B, M]"
+    "Logits [B, n_out], the fusion output and the heads' own losses (a dict: `L_uni`, `L_fused`), from tokens `toks`, latents `lat` [B, M, D], presence and imputed flags [B, M]"
     lat_own = lat if lat_own is None else lat_own            # what the per-modality heads see
     observed = presence if observed is None else observed
     as_token = imputed if as_token is None else as_token
@@ -353,12 +368,16 @@ def diagnose(self: MDRDx, toks, lat, presence, imputed, y=None, lat_own=None, ob
         side = torch.cat([lat, presence[..., None].float(), imputed[..., None].float()], -1).flatten(1)
         z = self.z_norm(z + self.concat(side))
     fo = fo._replace(z=z)
-    logits, l_uni = self.head(z), None
+    logits, aux = self.head(z), {}
     if self.uni is not None:
+        if y is not None and 'fused' in self.lambdas: aux['L_fused'] = self.loss_cls(logits, y)   # the fused head learns whatever its gate
         _, uni_mean, l_uni = self.unimodal(lat_own, observed, y)       # each head learns from every observed modality
-        if presence is not observed: uni_mean = self.unimodal(lat_own, presence)[1]   # the prediction uses what the fused path sees
+        if y is not None: aux['L_uni'] = l_uni
+        if getattr(self, 'impute_w', None) is not None and imputed.any():   # the imputed modalities' heads read their imputed latents
+            uni_mean = self.unimodal(torch.where(imputed[..., None], lat, lat_own), presence, imputed=imputed)[1]
+        elif presence is not observed: uni_mean = self.unimodal(lat_own, presence)[1]   # the prediction uses what the fused path sees
         logits = uni_mean + (self.gate * logits if self.gate is not None else logits)
-    return logits, fo, l_uni
+    return logits, fo, aux
 
 # %% ../nbs/06_model.ipynb #b2d33df3
 @patch(cls_method=True)
