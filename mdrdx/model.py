@@ -174,7 +174,7 @@ def _init_paths(self: MDRDx, findings, n_out, log_prior, use_prior, denoiser, di
 
 # %% ../nbs/06_model.ipynb #c1fd01e4
 @patch
-def _init_heads(self: MDRDx, n_out, unimodal_heads, head_weights, fused_gate, detach_fused, impute_heads=False, impute_offset=-4.):
+def _init_heads(self: MDRDx, n_out, unimodal_heads, head_weights, fused_gate, detach_fused, impute_heads, impute_offset):
     "The per-modality heads with their own loss (late fusion inside the model), their weights, and the fused head's gate"
     d_model = self.D
     # a head per modality, with its own loss: the mean of the present modalities' logits joins the fused head's
