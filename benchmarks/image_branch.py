@@ -10,7 +10,9 @@ beside a fixed detector that needs no training.
 The fixed detector is the largest response of a Laplacian-of-Gaussian filter (sigma 2 px, about a nodule's radius)
 inside the lung fields, scored on the test patients who have an X-ray: how well a nodule can be found without learning
 anything. The backbones are those of `levers.py --image` (mnv3 is the one the benchmark experiments use). Patients
-without an X-ray stay in the test fold (the branch predicts the training prevalence for them), as in the benchmark.
+without an X-ray stay in the test fold (the branch gives them all one
+prediction, from its learned 'absent' embedding), as in the benchmark, so a branch's ceiling is a little below the
+detector's, which is scored on X-rays only.
 """
 import argparse, time, warnings
 from pathlib import Path
