@@ -1,15 +1,18 @@
 #!/usr/bin/env python
 """What the phantom's X-ray carries and what an X-ray backbone learns of it: per-finding AUROC of the image branch
 alone (the 'unimodal (xray)' baseline, 10 epochs) for several backbones, on the benchmark's folds of the phantom,
-beside a fixed detector that needs no training.
+beside a detector that needs no training.
 
   .venv/bin/python benchmarks/image_branch.py                          # every backbone, fold 0, 1,500 patients
   .venv/bin/python benchmarks/image_branch.py --images mnv3,effl0-in --folds 0,1,2
+  .venv/bin/python benchmarks/image_branch.py --anatomy varied --img-size 128 --images effl0-in --folds 0,1,2
   .venv/bin/python benchmarks/image_branch.py --summary out.csv         # the table of an earlier run
 
-The fixed detector is the largest response of a Laplacian-of-Gaussian filter (sigma 2 px, about a nodule's radius)
+The untrained detector is the largest response of a Laplacian-of-Gaussian filter (sigma 2 px, about a nodule's radius)
 inside the lung fields, scored on the test patients who have an X-ray: how well a nodule can be found without learning
-anything. The backbones are those of `levers.py --image` (mnv3 is the one the benchmark experiments use). Patients
+anything. On the varied anatomy (`--anatomy varied`: every patient's chest deformed, lit and imaged differently, with
+vessels, electrodes and tubes that are not findings) the lung fields move from patient to patient, so the detector
+searches the whole image inside a margin, with sigma scaled to the image size. The backbones are those of `levers.py --image` (mnv3 is the one the benchmark experiments use). Patients
 without an X-ray stay in the test fold (the branch gives them all one
 prediction, from its learned 'absent' embedding), as in the benchmark, so a branch's ceiling is a little below the
 detector's, which is scored on X-rays only.
@@ -21,7 +24,7 @@ import numpy as np, pandas as pd
 from levers import IMAGES, encoder_options
 
 
-def run(images, folds, n, epochs, out):
+def run(images, folds, n, epochs, out, anatomy='fixed', img_size=64, lr=3e-3):
     warnings.simplefilter('ignore')
     from sklearn.metrics import roc_auc_score
     from scipy import ndimage as ndi
@@ -30,29 +33,33 @@ def run(images, folds, n, epochs, out):
     from mdrdx.data.table import kfold_splits, PatientDL, PatientDataset
     from mdrdx.baselines import method_learner
     from mdrdx.evaluation import predict_with, benchmark_table
-    table = benchmark_table('phantom', n=n, seed=0)
-    ph = make_phantom(n, seed=0)                                  # the same patients, for the raw images of the fixed detector
+    opts = {} if anatomy == 'fixed' else dict(anatomy=anatomy, img_size=img_size)
+    table = benchmark_table('phantom', n=n, seed=0, **opts)
+    ph = make_phantom(n, seed=0, **opts)                          # the same patients, for the raw images of the untrained detector
     if list(ph.table.patient_id) != list(table.ids): raise RuntimeError('the phantom and the benchmark table list different patients')
-    lungs = _lung_masks(ph.xray.shape[-1]); inside = ndi.binary_erosion(lungs[0] | lungs[1])
+    side = ph.xray.shape[-1]
+    if anatomy == 'fixed': lungs = _lung_masks(side); inside = ndi.binary_erosion(lungs[0] | lungs[1])
+    else: inside = np.zeros((side, side), bool); m = side // 8; inside[m:-m, m:-m] = True   # the lungs move: the whole image
+    sigma = 2. * side / 64
     FINDINGS, rows = list(table.target.columns), []
     splits = kfold_splits(table.ids, table.target.encode(table.df), 5, 0)
     for i, (tr, va) in enumerate(splits):
         if i not in folds: continue
         rows_x = [r for r in va if ph.table.has_xray.iloc[r]]     # `va`: row positions of the held-out patients
-        score = [(-ndi.gaussian_laplace(ph.xray[r].astype(float), 2.))[inside].max() for r in rows_x]
-        rows.append(dict(fold=i, image='fixed LoG detector', fit_s=0., nodule=roc_auc_score(ph.table.nodule.iloc[rows_x].astype(int), score)))
+        score = [(-ndi.gaussian_laplace(ph.xray[r].astype(float), sigma))[inside].max() for r in rows_x]
+        rows.append(dict(anatomy=anatomy, img_size=side, fold=i, image='LoG detector (no training)', fit_s=0., nodule=roc_auc_score(ph.table.nodule.iloc[rows_x].astype(int), score)))
         for name in images:
             enc = encoder_options(name)
             dls = table.dataloaders(bs=32, splits={'train': tr, 'valid': va}, seed=0)
             seed_everything(0)
             learn = method_learner(dls, 'unimodal (xray)', seed=0, encoder_kwargs=enc)
             t0 = time.time()
-            with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, 3e-3)
+            with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr)
             fit_s = time.time() - t0
             test_dl = PatientDL(PatientDataset(table, va, dls.train.dataset.norms), bs=64, shuffle=False)
             p, y, used = predict_with(learn, test_dl)
             per = {f: roc_auc_score(y[used, j], p[used, j]) for j, f in enumerate(FINDINGS) if 0 < y[used, j].sum() < used.sum()}
-            rows.append(dict(fold=i, image=name, fit_s=fit_s, **per))
+            rows.append(dict(anatomy=anatomy, img_size=side, fold=i, image=name, epochs=epochs, lr=lr, fit_s=fit_s, **per))
             print(f"fold {i} {name}: fit {fit_s:.0f}s, " + ', '.join(f'{f} {v:.3f}' for f, v in per.items()), flush=True)
             pd.DataFrame(rows).to_csv(out, index=False)
     return pd.DataFrame(rows)
@@ -66,9 +73,14 @@ def summary(d):
         h = stats.t.ppf(.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v))
         return f'{v.mean():.3f} [{v.mean() - h:.3f}, {v.mean() + h:.3f}]'
     cols = [c for c in ('nodule', 'mass', 'effusion', 'atrophy', 'inflammation') if c in d]
-    t = d.groupby('image', sort=False)[cols].agg(cell)
-    t['folds'] = d.groupby('image', sort=False).fold.nunique()
-    t['fit s / fold'] = d.groupby('image', sort=False).fit_s.mean().round(0)
+    d = d.assign(anatomy=d['anatomy'].fillna('fixed') if 'anatomy' in d else 'fixed')
+    for c, v in (('epochs', 10), ('lr', 3e-3), ('img_size', 64)): d[c] = d[c].fillna(v) if c in d else v   # earlier runs' defaults
+    d = d.assign(image=[f'LoG detector, {px:.0f} px' if 'LoG' in i else f'{i}, {px:.0f} px, {e:.0f} epochs, lr {l:g}'
+                        for i, px, e, l in zip(d.image, d.img_size, d.epochs, d.lr)])
+    g = d.groupby(['anatomy', 'image'], sort=False)
+    t = g[cols].agg(cell)
+    t['folds'] = g.fold.nunique()
+    t['fit s / fold'] = g.fit_s.mean().round(0)
     print('AUROC of the X-ray branch alone per finding (mean over folds, 95% t-interval where there are 2 or more)')
     print(t.to_string())
 
@@ -77,9 +89,12 @@ if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--images', default=','.join(IMAGES)); ap.add_argument('--folds', default='0')
     ap.add_argument('--n', type=int, default=1500); ap.add_argument('--epochs', type=int, default=10)
+    ap.add_argument('--anatomy', default='fixed', choices=('fixed', 'varied'))
+    ap.add_argument('--img-size', type=int, default=64, help='X-ray side in pixels (varied anatomy only; the fixed one is 64)')
+    ap.add_argument('--lr', type=float, default=3e-3, help='one-cycle peak learning rate')
     ap.add_argument('--out', default=None); ap.add_argument('--summary', nargs='*', default=None)
     a = ap.parse_args()
     if a.summary: summary(pd.concat([pd.read_csv(f) for f in a.summary]))
     else:
         out = Path(a.out or Path(__file__).parent / 'results' / 'image_branch.csv'); out.parent.mkdir(parents=True, exist_ok=True)
-        summary(run(a.images.split(','), [int(f) for f in a.folds.split(',')], a.n, a.epochs, out))
+        summary(run(a.images.split(','), [int(f) for f in a.folds.split(',')], a.n, a.epochs, out, a.anatomy, a.img_size, a.lr))

@@ -229,11 +229,12 @@ def interval(mean, lo=np.nan, hi=np.nan, digits: int = 3, signed: bool = False, 
 # %% ../nbs/09_evaluation.ipynb #a85720c8
 BENCHMARK_COHORTS = ('phantom', 'iu', 'flchain', 'whas500')
 
-def benchmark_table(name: str, n: int = 1500, seed: int = 0, max_patients: int = 0, text_encoder: str | None = 'minilm'):
-    "The benchmark cohort `name` (one of `BENCHMARK_COHORTS`) as a `PatientTable`; `n`: phantom patients; `max_patients` > 0: a seeded subsample"
+def benchmark_table(name: str, n: int = 1500, seed: int = 0, max_patients: int = 0, text_encoder: str | None = 'minilm', **phantom):
+    "The benchmark cohort `name` (one of `BENCHMARK_COHORTS`) as a `PatientTable`; `n`: phantom patients; `max_patients` > 0: a seeded subsample; `phantom`: `phantom_table`'s options (e.g. `anatomy='varied', img_size=128`)"
+    if phantom and name != 'phantom': raise ValueError(f"{sorted(phantom)} are options of the phantom, not of {name!r}")
     from mdrdx.data.table import phantom_table, text, PatientTable
     if name == 'phantom':
-        t = phantom_table(n=n, seed=seed)
+        t = phantom_table(n=n, seed=seed, **phantom)
         if text_encoder:   # the report embedded by a frozen encoder (None: the phantom's own tokenised report)
             t = PatientTable(t.df, [text(s.name, s.columns, encoder=text_encoder) if s.name == 'report' else s for s in t.specs],
                              t.target, root=t.root)

@@ -14,16 +14,17 @@ from .evaluation import bootstrap_ci
 from .explain import _unwrap, _task, _logits, _targets, _blur, _content, select_patients, explaining, log_odds
 
 # %% auto #0
-__all__ = ['CHEX_THRESHOLDS', 'CHEX_CUTOFFS', 'DeletionCurve', 'deletion_curve', 'plot_deletion', 'localisation',
-           'threshold_sweep', 'best_threshold', 'table_masks', 'segment_maps', 'overlap_scores', 'tune_localisation',
-           'chexlocalize', 'random_maps']
+__all__ = ['CHEX_THRESHOLDS', 'CHEX_CUTOFFS', 'DeletionCurve', 'deletion_curve', 'insertion_curve', 'plot_deletion',
+           'localisation', 'threshold_sweep', 'best_threshold', 'table_masks', 'segment_maps', 'overlap_scores',
+           'tune_localisation', 'chexlocalize', 'random_maps']
 
 # %% ../nbs/11b_scoring.ipynb #a3b29628
 class DeletionCurve(NamedTuple):
-    fractions: np.ndarray      # [K] deleted fraction of the units
-    attributed: np.ndarray     # [n, K] log-odds after deleting in the attribution's order
-    random: np.ndarray         # [n, K] log-odds after deleting in random orders (mean over the orders)
+    fractions: np.ndarray      # [K] deleted (insertion: inserted) fraction of the units
+    attributed: np.ndarray     # [n, K] log-odds after deleting (inserting) in the attribution's order
+    random: np.ndarray         # [n, K] log-odds after deleting (inserting) in random orders (mean over the orders)
     rows: np.ndarray           # [n] the batch rows the curves belong to (patients with the modality)
+    mode: str = 'deletion'     # 'deletion' or 'insertion'
 
     @property
     def auc_attributed(self) -> np.ndarray: return np.trapezoid(self.attributed, self.fractions, axis=1)
@@ -31,16 +32,17 @@ class DeletionCurve(NamedTuple):
     def auc_random(self) -> np.ndarray: return np.trapezoid(self.random, self.fractions, axis=1)
 
     def summary(self, level: float = .95) -> dict:
-        """Mean areas (attributed, random), their difference (> 0: the attribution finds the evidence first) with its paired
-        t-interval and one-sided Wilcoxon signed-rank p-value, and the share of patients where it does"""
+        """Mean areas (attributed, random), their difference (> 0: the attribution finds the evidence first: a lower area
+        for deletion, a higher one for insertion) with its paired t-interval and one-sided Wilcoxon signed-rank p-value,
+        and the share of patients where it does"""
         from scipy import stats
         from mdrdx.evaluation import t_interval
         a, r = np.asarray(self.auc_attributed, dtype=float), np.asarray(self.auc_random, dtype=float)
-        d = r - a
+        d = r - a if self.mode == 'deletion' else a - r
         gap, lo, hi = t_interval(d, level)
         return dict(n=len(a), auc_attributed=float(a.mean()), auc_random=float(r.mean()), gap=gap, gap_lo=lo, gap_hi=hi,
                     p=float(stats.wilcoxon(d, alternative='greater').pvalue) if len(d) > 1 and (d != 0).any() else np.nan,
-                    frac_better=float((a < r).mean()))
+                    frac_better=float((d > 0).mean()))
 
 # %% ../nbs/11b_scoring.ipynb #ded90b78
 def _kind_of(model, name, x) -> str:
@@ -63,8 +65,10 @@ def _ranks(scores: np.ndarray, cand: np.ndarray, rng) -> np.ndarray:
 @torch.no_grad()
 def deletion_curve(model, inputs: dict, presence: torch.Tensor, target, attributions, modality: str,
                    fractions=(0, .05, .1, .2, .5, 1.), n_random: int = 2, fill: str = 'blur',
-                   sigma: float | None = None, seed: int = 0) -> DeletionCurve:
-    "Log-odds of `target` as the top-k% units of `modality` by `attributions` are deleted, against random deletion orders"
+                   sigma: float | None = None, seed: int = 0, mode: str = 'deletion') -> DeletionCurve:
+    """Log-odds of `target` as the top-k% units of `modality` by `attributions` are deleted, against random deletion orders;
+    `mode='insertion'`: all units deleted at the start and the top-k% put back"""
+    if mode not in ('deletion', 'insertion'): raise ValueError(f"mode is 'deletion' or 'insertion', not {mode!r}")
     model = _unwrap(model)
     j = list(model.encoders).index(modality)
     x_all = inputs[modality]
@@ -94,7 +98,8 @@ def deletion_curve(model, inputs: dict, presence: torch.Tensor, target, attribut
 
     def deleted(ranks, frac):
         k = np.round(frac * n_cand)[:, None]
-        d = torch.as_tensor((ranks < k) & cand, device=presence.device)
+        gone = ranks < k if mode == 'deletion' else ranks >= k          # insertion: every unit not yet put back is deleted
+        d = torch.as_tensor(gone & cand, device=presence.device)
         if kind == 'text': return {'input_ids': x['input_ids'], 'attention_mask': x['attention_mask'] * ~d}
         if kind == 'tabular':
             C = x.shape[1] // 2
@@ -107,17 +112,22 @@ def deletion_curve(model, inputs: dict, presence: torch.Tensor, target, attribut
             for k, frac in enumerate(fractions):
                 inp = dict(sub); inp[modality] = deleted(ranks, frac)
                 curves[o, :, k] = log_odds(_logits(model(inp, pres)), tgt, _task(model)).float().cpu().numpy()
-    return DeletionCurve(np.asarray(fractions, dtype=float), curves[0], curves[1:].mean(0), rows.nonzero().squeeze(1).numpy())
+    return DeletionCurve(np.asarray(fractions, dtype=float), curves[0], curves[1:].mean(0), rows.nonzero().squeeze(1).numpy(), mode)
+
+def insertion_curve(model, inputs: dict, presence: torch.Tensor, target, attributions, modality: str, **kwargs) -> DeletionCurve:
+    "Log-odds of `target` as the top-k% units of `modality` by `attributions` are put back into a fully deleted input (`deletion_curve`'s options)"
+    return deletion_curve(model, inputs, presence, target, attributions, modality, mode='insertion', **kwargs)
 
 # %% ../nbs/11b_scoring.ipynb #3dba3812
 def plot_deletion(curves: dict, ax=None):
-    "Mean deletion curves (attributed: solid, random: dashed) of several `{name: DeletionCurve}`"
+    "Mean deletion (or insertion) curves (attributed: solid, random: dashed) of several `{name: DeletionCurve}`"
     import matplotlib.pyplot as plt
     if ax is None: _, ax = plt.subplots(figsize=(4.5, 3.2))
     for (name, c), col in zip(curves.items(), plt.rcParams['axes.prop_cycle'].by_key()['color']):
         ax.plot(c.fractions, c.attributed.mean(0), color=col, marker='o', ms=3, label=f"{name}: attributed")
         ax.plot(c.fractions, c.random.mean(0), color=col, ls='--', label=f"{name}: random")
-    ax.set_xlabel('fraction deleted'); ax.set_ylabel('mean log-odds of the finding'); ax.legend(fontsize=7)
+    modes = {c.mode for c in curves.values()}
+    ax.set_xlabel('fraction deleted' if modes == {'deletion'} else 'fraction inserted' if modes == {'insertion'} else 'fraction deleted / inserted'); ax.set_ylabel('mean log-odds of the finding'); ax.legend(fontsize=7)
     return ax
 
 # %% ../nbs/11b_scoring.ipynb #f03c3711
