@@ -8,6 +8,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 import torch
+import torch.nn.functional as F
 
 from .core import ModalityKind
 from .evaluation import bootstrap_ci
@@ -15,8 +16,8 @@ from .explain import _unwrap, _task, _logits, _targets, _blur, _content, select_
 
 # %% auto #0
 __all__ = ['CHEX_THRESHOLDS', 'CHEX_CUTOFFS', 'DeletionCurve', 'deletion_curve', 'insertion_curve', 'plot_deletion',
-           'localisation', 'threshold_sweep', 'best_threshold', 'table_masks', 'segment_maps', 'overlap_scores',
-           'tune_localisation', 'chexlocalize', 'random_maps']
+           'localisation', 'threshold_sweep', 'best_threshold', 'table_masks', 'coarse_maps', 'segment_maps',
+           'overlap_scores', 'tune_localisation', 'chexlocalize', 'random_maps']
 
 # %% ../nbs/11b_scoring.ipynb #a3b29628
 class DeletionCurve(NamedTuple):
@@ -194,6 +195,15 @@ def table_masks(dl, column: str, modality: str | None = None) -> np.ndarray:
             p = table.file_path(spec, v)
             if Path(p).is_file(): out[i] = np.asarray(resize(load(str(p))[:1])[0]) > .5
     return out
+
+# %% ../nbs/11b_scoring.ipynb #0820ace1
+def coarse_maps(masks, grid) -> torch.Tensor:
+    """The lesion masks seen at a feature map's resolution and upsampled back: the best map a `grid`
+    (an int or a tuple, 2D or 3D) can draw. Each mask is averaged over the grid's cells, then interpolated
+    (bi- or trilinear) to the mask's size."""
+    t = torch.as_tensor(np.asarray(masks)).float()[:, None]
+    pool, mode = (F.adaptive_avg_pool2d, 'bilinear') if t.ndim == 4 else (F.adaptive_avg_pool3d, 'trilinear')
+    return F.interpolate(pool(t, grid), size=t.shape[2:], mode=mode, align_corners=False)[:, 0]
 
 # %% ../nbs/11b_scoring.ipynb #e745a9b2
 def segment_maps(cams, thresh='otsu') -> np.ndarray:
