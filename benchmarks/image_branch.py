@@ -29,7 +29,7 @@ def run(images, folds, n, epochs, out, anatomy='fixed', img_size=64, lr=3e-3):
     from sklearn.metrics import roc_auc_score
     from scipy import ndimage as ndi
     from mdrdx.core import seed_everything
-    from mdrdx.data.phantom import make_phantom, _lung_masks
+    from mdrdx.data.phantom import make_phantom, _lung_masks, blob_response
     from mdrdx.data.table import kfold_splits, PatientDL, PatientDataset
     from mdrdx.baselines import method_learner
     from mdrdx.evaluation import predict_with, benchmark_table
@@ -46,7 +46,7 @@ def run(images, folds, n, epochs, out, anatomy='fixed', img_size=64, lr=3e-3):
     for i, (tr, va) in enumerate(splits):
         if i not in folds: continue
         rows_x = [r for r in va if ph.table.has_xray.iloc[r]]     # `va`: row positions of the held-out patients
-        score = [(-ndi.gaussian_laplace(ph.xray[r].astype(float), sigma))[inside].max() for r in rows_x]
+        score = blob_response(ph.xray[rows_x], sigma, inside).reshape(len(rows_x), -1).max(1)
         rows.append(dict(anatomy=anatomy, img_size=side, fold=i, image='LoG detector (no training)', fit_s=0., nodule=roc_auc_score(ph.table.nodule.iloc[rows_x].astype(int), score)))
         for name in images:
             enc = encoder_options(name)

@@ -15,7 +15,7 @@ from .anatomy import render_xray_varied, render_mri_varied
 # %% auto #0
 __all__ = ['FINDINGS', 'RARE_FINDING', 'PHANTOM_VERSION', 'MODALITIES', 'LAB_COLUMNS', 'EVIDENCE', 'XRAY_FINDINGS',
            'PhantomConfig', 'render_xray', 'render_mri', 'write_report', 'draw_labs', 'Phantom', 'make_phantom',
-           'lung_field', 'plot_patient', 'intensity_features', 'shortcut_auroc', 'save_phantom']
+           'lung_field', 'plot_patient', 'intensity_features', 'shortcut_auroc', 'blob_response', 'save_phantom']
 
 # %% ../../nbs/01a_data.phantom.ipynb #6d3a306b
 FINDINGS = ('nodule', 'effusion', 'atrophy', 'inflammation', 'mass')
@@ -288,6 +288,17 @@ def shortcut_auroc(ph: Phantom, folds: int = 5, seed: int = 0) -> pd.Series:
                               cv=StratifiedKFold(k, shuffle=True, random_state=seed))[:, 1]
         out[f] = roc_auc_score(y, p)
     return pd.Series(out, name='AUROC from global intensity')
+
+# %% ../../nbs/01a_data.phantom.ipynb #9e72e236
+def blob_response(images, sigma: float = 2., region=None) -> np.ndarray:
+    """The blob response of each X-ray in `images` [N, H, W]: minus the Laplacian of Gaussian at scale `sigma` (pixels),
+    which peaks on a bright round spot of radius about sigma * sqrt(2). Outside `region` (a bool [H, W]; default: all
+    but a border of an eighth of the side, where the image's edge would answer) it is -inf, so a maximum ignores it."""
+    from scipy import ndimage as ndi
+    x = np.asarray(images, dtype=np.float64)
+    if region is None:
+        region = np.zeros(x.shape[1:], bool); m = x.shape[-1] // 8; region[m:-m, m:-m] = True
+    return np.stack([np.where(region, -ndi.gaussian_laplace(v, sigma), -np.inf) for v in x])
 
 # %% ../../nbs/01a_data.phantom.ipynb #bfa1268c
 def save_phantom(ph: Phantom, path) -> pd.DataFrame:
