@@ -57,6 +57,8 @@ CONFIGS = {                                                        # name: (meth
     'nogate': ('mdrdx', dict(W, fused_gate=False), {}),           # gd+S+K4+W with the fused head at full weight
     'FL+nogate': ('mdrdx', dict(W, lambda_fused=1., fused_gate=False), {}),
     'default+obs': ('mdrdx', dict(encode_observed=True), {}),      # today's defaults, the encoders and their heads see every observed modality
+    'default+hd3': ('mdrdx', dict(head_dropout=.3), {}),           # today's defaults, dropout 0.3 on each latent before its own head
+    'default+hd5': ('mdrdx', dict(head_dropout=.5), {}),
 }
 
 IMAGES = {'mnv3': dict(image='mobilenetv3_small_050'),          # --image: the X-ray backbone (the benchmark experiments' is mnv3)

@@ -20,7 +20,7 @@ from sklearn import metrics as skm
 __all__ = ['BENCHMARK_COHORTS', 'score', 'auroc', 'bootstrap_ci', 'PresenceEdit', 'predict_with', 'drop_rate', 'without',
            'robustness_sweep', 'plot_robustness', 'parallel_map', 'cross_validate', 't_interval', 'summarize',
            'benchmark', 'interval', 'benchmark_table', 'imputation_report', 'subgroup_report', 'calibration',
-           'plot_reliability', 'frechet_distance', 'ssim', 'nearest_ssim', 'dcr']
+           'plot_reliability', 'pattern_report', 'frechet_distance', 'ssim', 'nearest_ssim', 'dcr']
 
 # %% ../nbs/09_evaluation.ipynb #dcaba597
 def score(probs, y, task: str = 'multilabel', thresh: float = .5) -> dict:
@@ -74,7 +74,7 @@ class PresenceEdit(Callback):
     "Rewrite the presence mask (second input) of evaluation batches with `fn(presence) -> presence`; rows left empty are marked unused"
     order = -5
     def __init__(self, fn): self.fn = fn
-    def before_validate(self): self.used = []
+    def before_validate(self): self.used, self.presence = [], []
     def before_batch(self):
         if self.training or len(self.xb) < 2: return
         pres = self.xb[1].bool()
@@ -82,13 +82,15 @@ class PresenceEdit(Callback):
         empty = ~new.any(1)
         self.used.append((~empty).cpu())
         new[empty] = pres[empty]
+        self.presence.append(new.cpu())                        # what the model was given, row by row
         self.learn.xb = (self.xb[0], new, *self.xb[2:])
 
-def predict_with(learn: Learner, dl, fn=None):
-    "Probabilities, targets and the rows used, for `dl` with presence masks edited by `fn` (None: as they are)"
+def predict_with(learn: Learner, dl, fn=None, with_presence: bool = False):
+    "Probabilities, targets and the rows used, for `dl` with presence masks edited by `fn` (None: as they are); `with_presence`: also the edited masks [N, M]"
     cb = PresenceEdit(fn if fn is not None else (lambda pres: pres))
     with learn.no_bar(), learn.no_logging(), no_metrics(learn): p, y = learn.get_preds(dl=dl, cbs=[cb])
-    return p.numpy(), (y.numpy() if y is not None else None), torch.cat(cb.used).numpy()
+    out = p.numpy(), (y.numpy() if y is not None else None), torch.cat(cb.used).numpy()
+    return (*out, torch.cat(cb.presence).numpy()) if with_presence else out
 
 def drop_rate(rate: float, seed: int = 0):
     "An edit for `PresenceEdit`: drop each present modality with probability `rate` (seeded), never all of a patient's"
@@ -318,6 +320,30 @@ def plot_reliability(probs, y, task: str = 'multilabel', n_bins: int = 10, ax=No
     ax.plot([0, 1], [0, 1], ls='--', c='grey'); ax.plot(tab.confidence, tab.observed, marker='o')
     ax.set_xlabel('predicted probability'); ax.set_ylabel('observed frequency'); ax.set_title(f'ECE {ece:.3f}')
     return ax
+
+# %% ../nbs/09_evaluation.ipynb #0c86d93f
+def _platt(logit, y):
+    "Logits recalibrated by a logistic regression of `y` on them (unchanged if `y` has one class)"
+    from sklearn.linear_model import LogisticRegression
+    if len(np.unique(y)) < 2: return logit
+    return LogisticRegression(C=1e6).fit(logit[:, None], y).decision_function(logit[:, None])
+
+def pattern_report(probs, y, presence, names, task: str = 'multilabel', min_n: int = 10) -> pd.DataFrame:
+    "Per presence pattern (rows of `presence` [N, M] over modalities `names`): n, prevalence, mean probability, AUROC; then the pooled AUROC and the pooled AUROC after recalibrating each pattern"
+    p, y, pres = np.asarray(probs, dtype=float), np.asarray(y), np.asarray(presence, dtype=bool)
+    if task == 'multiclass': raise ValueError("pattern_report scores binary and multi-label targets (probabilities per finding)")
+    p, y = p.reshape(len(p), -1), y.reshape(len(y), -1).astype(int)
+    pats = np.array(['+'.join(n for n, b in zip(names, row) if b) or '(none)' for row in pres])
+    logit = np.log(np.clip(p, 1e-7, 1 - 1e-7)) - np.log1p(-np.clip(p, 1e-7, 1 - 1e-7))
+    rows, recal = {}, logit.copy()
+    for g in pd.unique(pats):
+        i = pats == g
+        for j in range(p.shape[1]): recal[i, j] = _platt(logit[i, j], y[i, j])
+        if i.sum() >= min_n:
+            rows[g] = dict(n=int(i.sum()), prevalence=float(y[i].mean()), mean_prob=float(p[i].mean()), auroc=auroc(p[i], y[i]))
+    rows['pooled'] = dict(n=len(p), prevalence=float(y.mean()), mean_prob=float(p.mean()), auroc=auroc(p, y))
+    rows['recalibrated'] = dict(n=len(p), prevalence=float(y.mean()), mean_prob=np.nan, auroc=auroc(recal, y))
+    return pd.DataFrame(rows).T.astype({'n': int})
 
 # %% ../nbs/09_evaluation.ipynb #bf0bb5ce
 def frechet_distance(a, b, eps: float = 1e-6) -> float:

@@ -92,7 +92,7 @@ class ImageDecoder(nn.Module):
 class MDRDx(Configurable, nn.Module):
     "The MDR-Dx model: encoders -> (latent diffusion imputation) -> knowledge-biased fusion -> head, with decoders"
     # options added after models were first saved, at the values that rebuild those models (`from_pretrained` fills them in)
-    added_options = dict(lambda_fused=0., impute_heads=False)
+    added_options = dict(lambda_fused=0., impute_heads=False, head_dropout=0.)
     def __init__(self,
                  specs,                    # the modalities' `ModalitySpec`s, in the order of the presence mask's columns
                  n_features: dict,         # tabular modality -> width of its normalised panel (values and missing flags)
@@ -135,6 +135,7 @@ class MDRDx(Configurable, nn.Module):
                  encode_observed=False,    # in training the encoders see every observed modality, only the fused path the masked set
                  impute_mode='sample',     # 'sample': DDIM draws; 'mean': the one-step posterior mean (needs diff_prediction='sample')
                  head_weights=True,        # learned weights per modality and finding for the heads' logits (False: their mean)
+                 head_dropout=0.,          # dropout on each modality's latent before its own head, in training (0: none)
                  pixel_taper=False):       # the pixel decoder's channels halve at each upsampling step (faster, measured less accurate)
         super().__init__()
         self.specs, self.names = list(specs), [s.name for s in specs]
@@ -152,6 +153,7 @@ class MDRDx(Configurable, nn.Module):
         # encode_observed: in training the encoders (their own heads, the diffusion, the decoders' targets) see every observed
         # modality and only the fused path sees the masked set; `ModalityMasking` hands the model its mask as `masker`
         self.encode_observed, self.masker = encode_observed, None
+        self.head_dropout = head_dropout                # against heads that memorise their modality (a wide text embedding)
         self.seed, self.latent_log = seed, None     # latent_log: a list to which training batches add their latents (`DenoiserRefit`)
 
 # %% ../nbs/06_model.ipynb #9ab27afc
@@ -298,7 +300,8 @@ def head_mix(self: MDRDx, presence, imputed=None) -> torch.Tensor:
 @patch
 def unimodal(self: MDRDx, lat, presence, y=None, imputed=None):
     "Per-modality logits [B, M, n_out], their (weighted) mean over the present (and with `impute_heads` the `imputed`) modalities, and (with `y`) their loss over the present pairs"
-    per = torch.stack([self.uni[n](lat[:, j]) for j, n in enumerate(self.names)], 1)
+    p = getattr(self, 'head_dropout', 0.) if self.training else 0.
+    per = torch.stack([self.uni[n](F.dropout(lat[:, j], p) if p else lat[:, j]) for j, n in enumerate(self.names)], 1)
     mean = (self.head_mix(presence, imputed) * per).sum(1)
     if y is None: return per, mean, None
     B, M = presence.shape
