@@ -68,7 +68,9 @@ class ImageEncoder(nn.Module):
         t = f.flatten(2).transpose(1, 2) if f.ndim == 4 else f          # CNN map -> tokens; ViT already tokens
         t = self.proj(t)
         mask = torch.ones(t.shape[:2], dtype=torch.bool, device=t.device)
-        return Encoded(t, mask, t[:, 0] if self.is_vit else t.mean(1))
+        if not self.is_vit: return Encoded(t, mask, t.mean(1))
+        if getattr(self.backbone, 'global_pool', 'token') == 'token': return Encoded(t, mask, t[:, 0])   # the class token
+        return Encoded(t, mask, self.proj(self.backbone.forward_head(f, pre_logits=True)))   # timm's own pooling, e.g. 'avg'
 
 # %% ../nbs/02_encoders.ipynb #3bc3882d
 def efficientnet_lite0_weights() -> Path:

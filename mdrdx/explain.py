@@ -353,7 +353,9 @@ def attention_rollout(model, inputs: dict, presence: torch.Tensor, modality: str
         R = A if R is None else A @ R
     npre = getattr(bb, 'num_prefix_tokens', 1)
     gh, gw = bb.patch_embed.grid_size
-    cls = R[:, 0, npre:].reshape(-1, 1, gh, gw)
+    # the class token's row; with timm's global_pool='avg' the mean of the patches' rows: what the summary reads
+    src = R[:, 0, npre:] if getattr(bb, 'global_pool', 'token') == 'token' else R[:, npre:, npre:].mean(1)
+    cls = src.reshape(-1, 1, gh, gw)
     out[rows.cpu()] = F.interpolate(cls, size=tuple(x_all.shape[2:]), mode='bilinear', align_corners=False)[:, 0].float().cpu()
     return out
 
