@@ -4,6 +4,7 @@ folds of a cohort, at 0 / 50 / 80 % random missing (`mdrdx.evaluation.pattern_re
 
   .venv/bin/python benchmarks/patterns.py --cohort iu                                 # MDR-Dx, MoPoE, early and late fusion
   .venv/bin/python benchmarks/patterns.py --cohort whas500 --methods MDR-Dx,MoPoE
+  .venv/bin/python benchmarks/patterns.py --cohort iu --methods MDR-Dx --options "head_dropout=0.5"   # MDR-Dx with options
   .venv/bin/python benchmarks/patterns.py --summary out.csv                           # the tables of an earlier run
 
 For each method and missing rate the table gives, per pattern, the mean number of test patients, the prevalence,
@@ -12,12 +13,12 @@ are recalibrated on the same patients (a bound on what calibration across patter
 Methods are built by `method_learner` as in `01_benchmark` (10 epochs, one-cycle at 3e-3, batch 32, the same drop
 seeds), so two methods are compared on the same test patients with the same modalities dropped.
 """
-import argparse, time, warnings
+import argparse, ast, time, warnings
 from pathlib import Path
 import numpy as np, pandas as pd
 
 
-def run(cohort, methods, k, epochs, seed, out, n=1500, folds_only=None):
+def run(cohort, methods, k, epochs, seed, out, n=1500, folds_only=None, options=None):
     warnings.simplefilter('ignore')
     from mdrdx.core import seed_everything
     from mdrdx.data.table import kfold_splits, PatientDL, PatientDataset
@@ -31,7 +32,8 @@ def run(cohort, methods, k, epochs, seed, out, n=1500, folds_only=None):
             if folds_only is not None and i not in folds_only: continue
             dls = table.dataloaders(bs=32, splits={'train': tr, 'valid': va}, seed=seed)
             seed_everything(seed)
-            learn = method_learner(dls, name, seed=seed, encoder_kwargs=dict(image='mobilenetv3_small_050'))
+            learn = method_learner(dls, name, seed=seed, encoder_kwargs=dict(image='mobilenetv3_small_050'),
+                                   **(options or {} if name == 'MDR-Dx' else {}))
             t0 = time.time()
             with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, 3e-3)
             test_dl = PatientDL(PatientDataset(table, va, dls.train.dataset.norms), bs=64, shuffle=False, device=dls.device)
@@ -61,10 +63,12 @@ if __name__ == '__main__':
     ap.add_argument('--k', type=int, default=5); ap.add_argument('--epochs', type=int, default=10)
     ap.add_argument('--seed', type=int, default=0); ap.add_argument('--n', type=int, default=1500, help='phantom patients')
     ap.add_argument('--folds', default=None, help='run only these folds, e.g. 0,1')
+    ap.add_argument('--options', default='', help="MDR-Dx's model options, e.g. 'head_dropout=0.5,impute_draws=8'")
     ap.add_argument('--out', default=None); ap.add_argument('--summary', nargs='*', default=None)
     a = ap.parse_args()
     if a.summary: summary(pd.concat([pd.read_csv(f) for f in a.summary]))
     else:
         out = Path(a.out or Path(__file__).parent / 'results' / f'patterns_{a.cohort}.csv'); out.parent.mkdir(parents=True, exist_ok=True)
         folds = None if a.folds is None else [int(f) for f in a.folds.split(',')]
-        summary(run(a.cohort, a.methods.split(','), a.k, a.epochs, a.seed, out, a.n, folds))
+        opts = {k: ast.literal_eval(v) for k, v in (kv.split('=', 1) for kv in a.options.split(',') if kv)}
+        summary(run(a.cohort, a.methods.split(','), a.k, a.epochs, a.seed, out, a.n, folds, opts))
