@@ -33,7 +33,7 @@ def run(cohort, methods, k, epochs, seed, out, n=1500, folds_only=None, options=
             dls = table.dataloaders(bs=32, splits={'train': tr, 'valid': va}, seed=seed)
             seed_everything(seed)
             learn = method_learner(dls, name, seed=seed, encoder_kwargs=dict(image='mobilenetv3_small_050'),
-                                   **(options or {} if name == 'MDR-Dx' else {}))
+                                   **((options or {}) if name == 'MDR-Dx' else {}))
             t0 = time.time()
             with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, 3e-3)
             test_dl = PatientDL(PatientDataset(table, va, dls.train.dataset.norms), bs=64, shuffle=False, device=dls.device)
