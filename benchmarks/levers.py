@@ -74,11 +74,17 @@ def encoder_options(image: str) -> dict:
         enc['image_pretrained_file'] = str(efficientnet_lite0_weights())
     return enc
 
+def fold_loaders(table, tr, va, seed: int = 0):
+    "The benchmark's loaders for one fold: training `DataLoaders` (batch 32) and the held-out patients' loader, normalised by the training split"
+    from mdrdx.data.table import PatientDL, PatientDataset
+    dls = table.dataloaders(bs=32, splits={'train': tr, 'valid': va}, seed=seed)
+    return dls, PatientDL(PatientDataset(table, va, dls.train.dataset.norms), bs=64, shuffle=False, device=dls.device)
+
 def run(configs, n, k, epochs, seed, out, cohort='phantom', image='mnv3', folds_only=None):
     warnings.simplefilter('ignore')
     from sklearn.metrics import roc_auc_score
     from mdrdx.core import seed_everything
-    from mdrdx.data.table import kfold_splits, PatientDL, PatientDataset
+    from mdrdx.data.table import kfold_splits
     from mdrdx.learner import mdrdx_learner
     from mdrdx.baselines import LateFusion, EarlyFusion, baseline_learner
     from mdrdx.evaluation import predict_with, drop_rate, imputation_report, benchmark_table
@@ -90,14 +96,13 @@ def run(configs, n, k, epochs, seed, out, cohort='phantom', image='mnv3', folds_
         kind, mk, lk = CONFIGS[name]
         for i, (tr, va) in enumerate(folds):
             if folds_only is not None and i not in folds_only: continue
-            dls = table.dataloaders(bs=32, splits={'train': tr, 'valid': va}, seed=seed)
+            dls, test_dl = fold_loaders(table, tr, va, seed)
             seed_everything(seed)
             if kind == 'mdrdx': learn = mdrdx_learner(dls, seed=seed, encoder_kwargs=enc, **mk, **lk)
             else: learn = baseline_learner(dls, {'late': LateFusion, 'early': EarlyFusion}[kind].from_dls(dls, encoder_kwargs=enc), seed=seed, **lk)
             t0 = time.time()
             with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, 3e-3)
             fit_s = time.time() - t0
-            test_dl = PatientDL(PatientDataset(table, va, dls.train.dataset.norms), bs=64, shuffle=False, device=dls.device)
             imp = {}                                             # the imputer on held-out patients: skill against the mean latent
             if kind == 'mdrdx' and mk.get('use_diffusion', True):
                 ir = imputation_report(learn, test_dl)

@@ -17,11 +17,13 @@ import argparse, ast, time, warnings
 from pathlib import Path
 import numpy as np, pandas as pd
 
+from levers import fold_loaders
+
 
 def run(cohort, methods, k, epochs, seed, out, n=1500, folds_only=None, options=None):
     warnings.simplefilter('ignore')
     from mdrdx.core import seed_everything
-    from mdrdx.data.table import kfold_splits, PatientDL, PatientDataset
+    from mdrdx.data.table import kfold_splits
     from mdrdx.baselines import method_learner
     from mdrdx.evaluation import predict_with, drop_rate, benchmark_table, pattern_report
     table = benchmark_table(cohort, n=n, seed=0)
@@ -30,13 +32,12 @@ def run(cohort, methods, k, epochs, seed, out, n=1500, folds_only=None, options=
     for name in methods:
         for i, (tr, va) in enumerate(folds):
             if folds_only is not None and i not in folds_only: continue
-            dls = table.dataloaders(bs=32, splits={'train': tr, 'valid': va}, seed=seed)
+            dls, test_dl = fold_loaders(table, tr, va, seed)
             seed_everything(seed)
             learn = method_learner(dls, name, seed=seed, encoder_kwargs=dict(image='mobilenetv3_small_050'),
                                    **((options or {}) if name == 'MDR-Dx' else {}))
             t0 = time.time()
             with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, 3e-3)
-            test_dl = PatientDL(PatientDataset(table, va, dls.train.dataset.norms), bs=64, shuffle=False, device=dls.device)
             for rate in (0, .5, .8):
                 p, y, used, pres = predict_with(learn, test_dl, drop_rate(rate, seed + 1) if rate else None, with_presence=True)
                 rep = pattern_report(p[used], y[used], pres[used], table.names, min_n=1)
