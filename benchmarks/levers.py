@@ -59,6 +59,7 @@ CONFIGS = {                                                        # name: (meth
     'default+obs': ('mdrdx', dict(encode_observed=True), {}),      # today's defaults, the encoders and their heads see every observed modality
     'default+hd3': ('mdrdx', dict(head_dropout=.3), {}),           # today's defaults, dropout 0.3 on each latent before its own head
     'default+hd5': ('mdrdx', dict(head_dropout=.5), {}),
+    'default+hdR5': ('mdrdx', dict(head_dropout={'report': .5}), {}),   # ... 0.5 on the report's latent only
 }
 
 IMAGES = {'mnv3': dict(image='mobilenetv3_small_050'),          # --image: the X-ray backbone (the benchmark experiments' is mnv3)

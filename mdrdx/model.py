@@ -135,7 +135,7 @@ class MDRDx(Configurable, nn.Module):
                  encode_observed=False,    # in training the encoders see every observed modality, only the fused path the masked set
                  impute_mode='sample',     # 'sample': DDIM draws; 'mean': the one-step posterior mean (needs diff_prediction='sample')
                  head_weights=True,        # learned weights per modality and finding for the heads' logits (False: their mean)
-                 head_dropout=0.,          # dropout on each modality's latent before its own head, in training (0: none)
+                 head_dropout=0.,          # dropout on each modality's latent before its own head, in training (0: none); a dict: per modality
                  pixel_taper=False):       # the pixel decoder's channels halve at each upsampling step (faster, measured less accurate)
         super().__init__()
         self.specs, self.names = list(specs), [s.name for s in specs]
@@ -154,6 +154,8 @@ class MDRDx(Configurable, nn.Module):
         # modality and only the fused path sees the masked set; `ModalityMasking` hands the model its mask as `masker`
         self.encode_observed, self.masker = encode_observed, None
         self.head_dropout = head_dropout                # against heads that memorise their modality (a wide text embedding)
+        if isinstance(head_dropout, dict) and set(head_dropout) - set(self.names):
+            raise ValueError(f"head_dropout names modalities this model does not have: {sorted(set(head_dropout) - set(self.names))} (it has {self.names})")
         self.seed, self.latent_log = seed, None     # latent_log: a list to which training batches add their latents (`DenoiserRefit`)
 
 # %% ../nbs/06_model.ipynb #9ab27afc
@@ -300,8 +302,9 @@ def head_mix(self: MDRDx, presence, imputed=None) -> torch.Tensor:
 @patch
 def unimodal(self: MDRDx, lat, presence, y=None, imputed=None):
     "Per-modality logits [B, M, n_out], their (weighted) mean over the present (and with `impute_heads` the `imputed`) modalities, and (with `y`) their loss over the present pairs"
-    p = getattr(self, 'head_dropout', 0.) if self.training else 0.
-    per = torch.stack([self.uni[n](F.dropout(lat[:, j], p) if p else lat[:, j]) for j, n in enumerate(self.names)], 1)
+    hd = getattr(self, 'head_dropout', 0.) if self.training else 0.     # a rate, or {modality: rate} (others: none)
+    ps = [(hd.get(n, 0.) if isinstance(hd, dict) else hd) for n in self.names]
+    per = torch.stack([self.uni[n](F.dropout(lat[:, j], p) if p else lat[:, j]) for (j, n), p in zip(enumerate(self.names), ps)], 1)
     mean = (self.head_mix(presence, imputed) * per).sum(1)
     if y is None: return per, mean, None
     B, M = presence.shape
