@@ -11,8 +11,9 @@ import numpy as np
 from ..core import package_file
 
 # %% auto #0
-__all__ = ['MTL_CENTRES', 'ANATOMY_VERSION', 'XRAY_WARP', 'MRI_WARP', 'real_chest_radiograph', 'real_brain_t1', 'chest_atlas',
-           'brain_atlas', 'warp_2d', 'warp_3d', 'acquire', 'distractors', 'render_xray_varied', 'render_mri_varied']
+__all__ = ['MTL_CENTRES', 'ANATOMY_VERSION', 'LESION_AMPLITUDE', 'XRAY_WARP', 'MRI_WARP', 'real_chest_radiograph',
+           'real_brain_t1', 'chest_atlas', 'brain_atlas', 'warp_2d', 'warp_3d', 'acquire', 'distractors',
+           'render_xray_varied', 'render_mri_varied']
 
 # %% ../../nbs/01a_data.anatomy.ipynb #558e3c81
 def real_chest_radiograph(size: int = 256) -> np.ndarray:
@@ -55,7 +56,9 @@ def chest_atlas(size: int = 128):
 
 # %% ../../nbs/01a_data.anatomy.ipynb #442a2551
 MTL_CENTRES = ((-26., -22., -14.), (26., -22., -14.))   # hippocampi in MNI152 millimetres (x, y, z)
-ANATOMY_VERSION = 1   # bump when the varied anatomy's generative process changes: cached phantoms are keyed by it
+ANATOMY_VERSION = 2   # bump when the varied anatomy's generative process changes: cached phantoms are keyed by it
+# the X-ray lesions' amplitude in the anatomy, by version: version 1's nodules and masses were too faint to be seen
+LESION_AMPLITUDE = {1: dict(nodule=(.25, .45), mass=(.15, .30)), 2: dict(nodule=(.5, .8), mass=(.3, .5))}
 
 @lru_cache(maxsize=None)
 def brain_atlas(size: int = 32):
@@ -164,8 +167,9 @@ def _disc(shape, cy, cx, r):
     d2 = (y - cy) ** 2 + (x - cx) ** 2
     return np.exp(-d2 / (2 * r ** 2)).astype(np.float32), d2 < (1.6 * r) ** 2
 
-def render_xray_varied(labels: dict, rng, size: int = 64, noise=(.03, .10), per_finding: bool = False):
-    "An X-ray of a deformed real chest with its own exposure and distractors, the findings in `labels` drawn in its lung fields"
+def render_xray_varied(labels: dict, rng, size: int = 64, noise=(.03, .10), per_finding: bool = False, version: int = ANATOMY_VERSION):
+    "An X-ray of a deformed real chest with its own exposure and distractors, the findings in `labels` drawn in its lung fields (`version`: the lesions' amplitude of that anatomy version)"
+    amp = LESION_AMPLITUDE[version]
     from scipy.ndimage import gaussian_filter
     base, left, right = chest_atlas(2 * size)                       # deformed at twice the size, then averaged down
     w = warp_2d({'a': base, 'l': left, 'r': right}, rng, masks=('l', 'r'))
@@ -181,9 +185,9 @@ def render_xray_varied(labels: dict, rng, size: int = 64, noise=(.03, .10), per_
         b, m = _disc(side.shape, cy, cx, rng.uniform(r_lo, r_hi) * n / 2)
         return rng.uniform(*amp) * b, m & (lungs[0] | lungs[1])
     if labels.get('nodule'):
-        b, parts['nodule'] = spot(.045, .07, (.25, .45)); a = a + b
+        b, parts['nodule'] = spot(.045, .07, amp['nodule']); a = a + b
     if labels.get('mass'):
-        b, parts['mass'] = spot(.12, .16, (.15, .30), keep=(.2, .75)); a = a + b
+        b, parts['mass'] = spot(.12, .16, amp['mass'], keep=(.2, .75)); a = a + b
     if labels.get('effusion'):
         side = lungs[rng.integers(2)]
         rows = np.argwhere(side)[:, 0]
