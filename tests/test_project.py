@@ -135,3 +135,10 @@ def test_notebook_runner_tests_every_library_notebook():
     want = {p.name for p in (ROOT / 'nbs').glob('*.ipynb') if not p.name.startswith(('_', '.'))}
     assert got == want, (sorted(got - want), sorted(want - got))
     assert len(got) > 20 and '05_diffusion.ipynb' in got
+
+
+def test_experiment_parameters_parse_like_papermill():
+    from run_experiments import param_value
+    assert param_value('3e-3') == pytest.approx(.003) and param_value('1E5') == 1e5   # YAML 1.1 would leave these strings
+    assert param_value('[0, 1]') == [0, 1] and param_value('true') is True and param_value('{}') == {}
+    assert param_value('varied') == 'varied' and param_value('inf') == 'inf' and param_value('') is None

@@ -11,10 +11,17 @@ A notebook that raises fails the run (exit 1), after the others have run, and th
 import argparse, os, sys, time
 from pathlib import Path
 
+import re
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 EXP = ROOT / 'nbs' / 'experiments'
+
+
+def param_value(v: str):
+    "A -p value as YAML reads it, except that a number YAML 1.1 leaves a string ('3e-3', '1E5') is a number, as papermill's -p makes it"
+    x = yaml.safe_load(v)
+    return float(x) if isinstance(x, str) and re.fullmatch(r'[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+', x) else x
 
 
 def main():
@@ -32,7 +39,7 @@ def main():
     nbs = sorted(p for p in EXP.glob('*.ipynb') if not a.names or p.name in a.names or p.stem in a.names)
     if not nbs: sys.exit(f'no experiment notebooks found in {EXP} (asked for: {a.names or "all"})')
     smoke = yaml.safe_load((EXP / 'smoke.yml').read_text()) or {} if a.smoke else {}
-    extra = {k: yaml.safe_load(v) for k, v in a.p}
+    extra = {k: param_value(v) for k, v in a.p}
     failed, rows = [], []
     for nb in nbs:
         params = {**(smoke.get(nb.name) or {}), **extra}
