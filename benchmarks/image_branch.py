@@ -6,7 +6,13 @@ beside a detector that needs no training.
   .venv/bin/python benchmarks/image_branch.py                          # every backbone, fold 0, 1,500 patients
   .venv/bin/python benchmarks/image_branch.py --images mnv3,effl0-in --folds 0,1,2
   .venv/bin/python benchmarks/image_branch.py --anatomy varied --img-size 128 --images effl0-in --folds 0,1,2
+  .venv/bin/python benchmarks/image_branch.py --anatomy varied --img-size 128 --images effl0-in --folds 0,1 --models unimodal,default,default+obs
   .venv/bin/python benchmarks/image_branch.py --summary out.csv         # the table of an earlier run
+
+`--models` puts the branch inside MDR-Dx beside the branch alone: a configuration of `levers.py` (`default` is the model
+as `mdrdx_learner` builds it) is trained with the same backbone, folds and budget, and scored twice, on its diagnosis of
+every test patient and on its own X-ray head's of the patients with an X-ray: where the head falls short of the branch
+alone, the X-ray encoder learns less inside the model; where only the diagnosis does, the combination loses it.
 
 The untrained detector is the largest response of a Laplacian-of-Gaussian filter (sigma 2 px, about a nodule's radius)
 inside the lung fields, scored on the test patients who have an X-ray: how well a nodule can be found without learning
@@ -21,10 +27,24 @@ import argparse, time, warnings
 from pathlib import Path
 import numpy as np, pandas as pd
 
-from levers import IMAGES, encoder_options
+from levers import IMAGES, CONFIGS, encoder_options
 
 
-def run(images, folds, n, epochs, out, anatomy='fixed', img_size=64, lr=3e-3):
+def head_probs(learn, dl, name: str):
+    "Probabilities of MDR-Dx's own head of modality `name` for the patients of `dl` who have it, their targets and those rows"
+    import torch
+    m, P, Y, U = learn.model.eval(), [], [], []
+    j = m.names.index(name)
+    with torch.no_grad():
+        for b in dl:
+            inputs, pres, y = b[0], b[1].bool(), b[-1]
+            _, lat = m.encode(inputs, pres)
+            per = m.unimodal(lat, pres)[0]
+            P.append(torch.sigmoid(per[:, j]).cpu()); Y.append(y.cpu()); U.append(pres[:, j].cpu())
+    return torch.cat(P).numpy(), torch.cat(Y).numpy(), torch.cat(U).numpy()
+
+
+def run(images, folds, n, epochs, out, anatomy='fixed', img_size=64, lr=3e-3, models=('unimodal',)):
     warnings.simplefilter('ignore')
     from sklearn.metrics import roc_auc_score
     from scipy import ndimage as ndi
@@ -33,6 +53,7 @@ def run(images, folds, n, epochs, out, anatomy='fixed', img_size=64, lr=3e-3):
     from mdrdx.data.table import kfold_splits, PatientDL, PatientDataset
     from mdrdx.baselines import method_learner
     from mdrdx.evaluation import predict_with, benchmark_table
+    from mdrdx.learner import mdrdx_learner
     opts = {} if anatomy == 'fixed' else dict(anatomy=anatomy, img_size=img_size)
     table = benchmark_table('phantom', n=n, seed=0, **opts)
     ph = make_phantom(n, seed=0, **opts)                          # the same patients, for the raw images of the untrained detector
@@ -50,18 +71,26 @@ def run(images, folds, n, epochs, out, anatomy='fixed', img_size=64, lr=3e-3):
         rows.append(dict(anatomy=anatomy, img_size=side, fold=i, image='LoG detector (no training)', fit_s=0., nodule=roc_auc_score(ph.table.nodule.iloc[rows_x].astype(int), score)))
         for name in images:
             enc = encoder_options(name)
-            dls = table.dataloaders(bs=32, splits={'train': tr, 'valid': va}, seed=0)
-            seed_everything(0)
-            learn = method_learner(dls, 'unimodal (xray)', seed=0, encoder_kwargs=enc)
-            t0 = time.time()
-            with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr)
-            fit_s = time.time() - t0
-            test_dl = PatientDL(PatientDataset(table, va, dls.train.dataset.norms), bs=64, shuffle=False)
-            p, y, used = predict_with(learn, test_dl)
-            per = {f: roc_auc_score(y[used, j], p[used, j]) for j, f in enumerate(FINDINGS) if 0 < y[used, j].sum() < used.sum()}
-            rows.append(dict(anatomy=anatomy, img_size=side, fold=i, image=name, epochs=epochs, lr=lr, fit_s=fit_s, **per))
-            print(f"fold {i} {name}: fit {fit_s:.0f}s, " + ', '.join(f'{f} {v:.3f}' for f, v in per.items()), flush=True)
-            pd.DataFrame(rows).to_csv(out, index=False)
+            for model in models:                                 # the branch alone, or MDR-Dx in a configuration of levers.py
+                dls = table.dataloaders(bs=32, splits={'train': tr, 'valid': va}, seed=0)
+                seed_everything(0)
+                if model == 'unimodal': learn = method_learner(dls, 'unimodal (xray)', seed=0, encoder_kwargs=enc)
+                else:
+                    _, mk, lk = CONFIGS[model]
+                    learn = mdrdx_learner(dls, seed=0, encoder_kwargs=enc, **mk, **lk)
+                t0 = time.time()
+                with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr)
+                fit_s = time.time() - t0
+                test_dl = PatientDL(PatientDataset(table, va, dls.train.dataset.norms), bs=64, shuffle=False)
+                p, y, used = predict_with(learn, test_dl)
+                outs = {'': (p, y, used)}                        # every test patient; MDR-Dx's X-ray head: those with an X-ray
+                if model != 'unimodal': outs[' X-ray head'] = head_probs(learn, test_dl, 'xray')
+                for tag, (p, y, used) in outs.items():
+                    per = {f: roc_auc_score(y[used, j], p[used, j]) for j, f in enumerate(FINDINGS) if 0 < y[used, j].sum() < used.sum()}
+                    label = name if model == 'unimodal' else f'{name} in MDR-Dx {model}{tag or " fused"}'
+                    rows.append(dict(anatomy=anatomy, img_size=side, fold=i, image=label, epochs=epochs, lr=lr, fit_s=fit_s, **per))
+                    print(f"fold {i} {label}: fit {fit_s:.0f}s, " + ', '.join(f'{f} {v:.3f}' for f, v in per.items()), flush=True)
+                pd.DataFrame(rows).to_csv(out, index=False)
     return pd.DataFrame(rows)
 
 
@@ -92,9 +121,11 @@ if __name__ == '__main__':
     ap.add_argument('--anatomy', default='fixed', choices=('fixed', 'varied'))
     ap.add_argument('--img-size', type=int, default=64, help='X-ray side in pixels (varied anatomy only; the fixed one is 64)')
     ap.add_argument('--lr', type=float, default=3e-3, help='one-cycle peak learning rate')
+    ap.add_argument('--models', default='unimodal', help="'unimodal' (the X-ray branch alone) and/or MDR-Dx configurations of levers.py (e.g. default,default+obs): "
+                    "each MDR-Dx row is scored twice, its diagnosis of every test patient ('fused') and its X-ray head's of those with an X-ray")
     ap.add_argument('--out', default=None); ap.add_argument('--summary', nargs='*', default=None)
     a = ap.parse_args()
     if a.summary: summary(pd.concat([pd.read_csv(f) for f in a.summary]))
     else:
         out = Path(a.out or Path(__file__).parent / 'results' / 'image_branch.csv'); out.parent.mkdir(parents=True, exist_ok=True)
-        summary(run(a.images.split(','), [int(f) for f in a.folds.split(',')], a.n, a.epochs, out, a.anatomy, a.img_size, a.lr))
+        summary(run(a.images.split(','), [int(f) for f in a.folds.split(',')], a.n, a.epochs, out, a.anatomy, a.img_size, a.lr, a.models.split(',')))
