@@ -16,8 +16,9 @@ from .explain import _unwrap, _task, _logits, _targets, _blur, _content, select_
 
 # %% auto #0
 __all__ = ['CHEX_THRESHOLDS', 'CHEX_CUTOFFS', 'DeletionCurve', 'deletion_curve', 'insertion_curve', 'plot_deletion',
-           'localisation', 'threshold_sweep', 'best_threshold', 'table_masks', 'coarse_maps', 'segment_maps',
-           'overlap_scores', 'tune_localisation', 'chexlocalize', 'random_maps']
+           'localisation', 'threshold_sweep', 'best_threshold', 'smooth_maps', 'best_smoothing',
+           'smoothed_localisation', 'table_masks', 'coarse_maps', 'segment_maps', 'overlap_scores', 'tune_localisation',
+           'chexlocalize', 'random_maps']
 
 # %% ../nbs/11b_scoring.ipynb #a3b29628
 class DeletionCurve(NamedTuple):
@@ -170,6 +171,25 @@ def best_threshold(cams, masks, **kwargs) -> dict:
     "The threshold of `threshold_sweep` with the highest mean Dice, as keyword arguments for `localisation`"
     t = threshold_sweep(cams, masks, **kwargs).idxmax()
     return dict(thresh=t, relative=t != 'otsu')
+
+# %% ../nbs/11b_scoring.ipynb #f6850b44
+def smooth_maps(cams, sigma: float = 0.) -> np.ndarray:
+    "Each map of `cams` [N, *spatial] smoothed by a Gaussian of `sigma` pixels (voxels in 3D) within itself; 0 leaves them as they are, a missing (NaN) map stays missing"
+    from scipy.ndimage import gaussian_filter
+    cams = np.asarray(torch.as_tensor(cams).float())
+    if not sigma: return cams
+    return np.stack([gaussian_filter(c, float(sigma)) if np.isfinite(c).all() else c for c in cams])
+
+def best_smoothing(cams, masks, sigmas=(0, 1, 2, 4), **kwargs) -> dict:
+    "The smoothing of `smooth_maps` and threshold of `threshold_sweep` with the highest mean Dice together, as `dict(sigma=, thresh=, relative=)`; choose on patients other than the ones you score"
+    sweeps = {s: threshold_sweep(smooth_maps(cams, s), masks, **kwargs) for s in sigmas}
+    s = max(sweeps, key=lambda s: sweeps[s].max())              # ties: the least smoothing
+    t = sweeps[s].idxmax()
+    return dict(sigma=s, thresh=t, relative=t != 'otsu')
+
+def smoothed_localisation(cams, masks, sigma: float = 0., **kwargs) -> pd.DataFrame:
+    "`localisation` of the maps smoothed by `sigma` (`smooth_maps`): takes `best_smoothing`'s dict as keyword arguments"
+    return localisation(smooth_maps(cams, sigma), masks, **kwargs)
 
 # %% ../nbs/11b_scoring.ipynb #b5c36e6c
 def table_masks(dl, column: str, modality: str | None = None) -> np.ndarray:
