@@ -92,8 +92,9 @@ def methods(pt, bs: int = 32, epochs: int = 2, warmup: int = 0, opts=None, log=p
         learn = make(dls)
         timer = epoch_timer()
         with learn.no_bar(), learn.no_logging(): learn.fit(epochs, 1e-3, cbs=[skip_validate(), timer])
-        rate, _ = _rate(n_train, timer.times, warmup)
-        rows.append(dict(method=name, epochs=epochs, samples=n_train * epochs, seconds=round(sum(timer.times), 1), **{'samples/s': round(rate, 1)}))
+        rate, spread = _rate(n_train, timer.times, warmup)
+        rows.append(dict(method=name, epochs=epochs, samples=n_train * epochs, seconds=round(sum(timer.times), 1), **{'samples/s': round(rate, 1)},
+                         spread=round(spread, 3)))
         log(rows[-1])
     lf = next(r['samples/s'] for r in rows if r['method'] == 'late fusion')
     for r in rows: r['x late fusion'] = round(r['samples/s'] / lf, 3)

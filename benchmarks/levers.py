@@ -60,6 +60,10 @@ CONFIGS = {                                                        # name: (meth
     'default+hd3': ('mdrdx', dict(head_dropout=.3), {}),           # today's defaults, dropout 0.3 on each latent before its own head
     'default+hd5': ('mdrdx', dict(head_dropout=.5), {}),
     'default+hdR5': ('mdrdx', dict(head_dropout={'report': .5}), {}),   # ... 0.5 on the report's latent only
+    'default+mix10': ('mdrdx', dict(mix_lr=10.), {}),             # today's defaults, the mixing weights (head weights, gate, imputed offsets) learning 10x faster
+    'default+mix30': ('mdrdx', dict(mix_lr=30.), {}),
+    'default+hp': ('mdrdx', dict(head_prior=1.), {}),             # today's defaults, the head weights starting at the knowledge graph's log-prior
+    'default+hp+mix10': ('mdrdx', dict(head_prior=1., mix_lr=10.), {}),       # ... and the mixing weights learning 10x faster
 }
 
 IMAGES = {'mnv3': dict(image='mobilenetv3_small_050'),          # --image: the X-ray backbone (the benchmark experiments' is mnv3)

@@ -115,6 +115,11 @@ def block_train(c):
          "mobilenetv3_small_050 + MONAI + tiny BERT, d_model 64")
     for r in rows: c.add(r['loop'], r['samples/s'], 'samples/s', s, r['spread'])
     c.add('fastai / plain PyTorch throughput', rows[0]['samples/s'] / rows[1]['samples/s'], 'x', 'samples/s ratio (1 = no overhead)')
+    # MDR-Dx with its defaults against early and late fusion, the same batches, one after the other in this process
+    rows = bench_train.methods(pt, p['bs'], p['train_epochs'], warmup=1, log=lambda r: None)
+    for r in rows: c.add(f"training: {r['method']}", r['samples/s'], 'samples/s', s + '; fastai learners', r['spread'])
+    lf = next(r['samples/s'] for r in rows if r['method'] == 'late fusion')
+    c.add('MDR-Dx / late fusion throughput', rows[0]['samples/s'] / lf, 'x', 'samples/s ratio of the two rows above (the target: at least 0.85)')
 
 
 def block_model(c):

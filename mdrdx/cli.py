@@ -88,13 +88,15 @@ def _fit(learn, epochs, lr, bar):
     print('  epoch %d: ' % epochs + ', '.join(f"{n} {v:.3f}" for n, v in zip(names, vals) if v is not None))
     return learn
 
-def _comparison(runs: dict, test_dl, task, n_boot, seed):
-    "Complete-data test scores (95% bootstrap CI) of each trained learner on the patients it could predict, and its robustness sweep"
-    import pandas as pd
+def _comparison(runs: dict, test_dl, task, n_boot, seed, findings=None):
+    """Complete-data test scores (95% bootstrap CI) of each trained learner, each finding's AUROC, the first method
+    minus the best other one paired by bootstrap resample, and every learner's robustness sweep"""
+    import numpy as np, pandas as pd
     from mdrdx.evaluation import predict_with, score, auroc, bootstrap_ci, robustness_sweep
-    rows, robs = [], []
+    rows, robs, preds = [], [], {}
     for name, learn in runs.items():
         p, y, used = predict_with(learn, test_dl)
+        preds[name] = p
         p, y = p[used], y[used]
         s = score(p, y, task)
         lo, hi = bootstrap_ci(lambda i: auroc(p[i], y[i], task), len(y), n_boot, seed=seed)
@@ -102,11 +104,27 @@ def _comparison(runs: dict, test_dl, task, n_boot, seed):
                          **{k: v for k, v in s.items() if k != 'auroc'}))
         robs.append(robustness_sweep(learn, test_dl, rates=(0, .3, .5, .8), scenarios='single', method=name,
                                      n_boot=n_boot, seed=seed, task=task))
-    return pd.DataFrame(rows).set_index('method'), pd.concat(robs, ignore_index=True)
+    comp = pd.DataFrame(rows).set_index('method')
+    _, y, used = predict_with(next(iter(runs.values())), test_dl)
+    per = None
+    if task == 'multilabel':      # each finding: a rare one has few positives among the test patients, and a wide interval
+        y2 = y.reshape(len(y), -1).astype(int)
+        names = list(findings) if findings is not None else [f'output {j}' for j in range(y2.shape[1])]
+        per = pd.DataFrame({m: [auroc(p[used, j], y2[used, j]) for j in range(y2.shape[1])] for m, p in preds.items()},
+                           index=[f"{f} ({int(y2[used, j].sum())}+)" for j, f in enumerate(names)]).T
+    first, *others = list(runs)
+    best = max(others, key=lambda m: comp.auroc[m]) if others else None
+    diff = None
+    if best is not None:          # the same resampled patients for both methods: the difference's own interval
+        pa, pb, yu = preds[first][used], preds[best][used], y[used]
+        d = auroc(pa, yu, task) - auroc(pb, yu, task)
+        lo, hi = bootstrap_ci(lambda i: auroc(pa[i], yu[i], task) - auroc(pb[i], yu[i], task), len(yu), n_boot, seed=seed)
+        diff = dict(method=first, against=best, difference=d, lo=lo, hi=hi)
+    return comp, pd.concat(robs, ignore_index=True), per, diff
 
 # %% ../nbs/90_cli.ipynb #ace19e7e
-def _demo_cohort(n: int, seed: int, out: Path, bs: int):
-    "The demo's cohort: `n` phantom patients written to `out`/phantom and read back like a user's export; figures of a batch and a patient"
+def _demo_cohort(n: int, seed: int, out: Path, bs: int, test: float = .4):
+    "The demo's cohort: `n` phantom patients written to `out`/phantom and read back like a user's export, split by patient (a share `test` held out); figures of a batch and a patient"
     import numpy as np
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -120,7 +138,7 @@ def _demo_cohort(n: int, seed: int, out: Path, bs: int):
     specs = phantom_specs()
     specs[2] = text('report', 'report', encoder='minilm')      # frozen all-MiniLM-L6-v2, embeddings cached on disk
     table = PatientTable.from_csv(out / 'phantom' / 'patients.csv', specs, TargetSpec(list(FINDINGS)))
-    dls = table.dataloaders(bs=bs, seed=seed)
+    dls = table.dataloaders(bs=bs, splits=table.splits(valid=.1, test=test, seed=seed), seed=seed)
     test_dl = PatientDL(PatientDataset(table, dls.splits['test'], dls.train.dataset.norms), bs=64, shuffle=False,
                         device=dls.device)
     print(f"{table}\nsplits (by patient, stratified): " + ', '.join(f"{k} {len(v)}" for k, v in dls.splits.items()))
@@ -130,14 +148,14 @@ def _demo_cohort(n: int, seed: int, out: Path, bs: int):
     plot_patient(ph, i)[0].figure.savefig(out / 'patient.png', dpi=80, bbox_inches='tight'); plt.close('all')
     return table, dls, test_dl
 
-
 # %% ../nbs/90_cli.ipynb #0e9297ab
 @command
-def demo(n:int=600,            # patients in the phantom cohort
+def demo(n:int=1000,           # patients in the phantom cohort
          seed:int=0,           # random seed
          out:str='mdrdx-demo', # output directory (the cohort's files, tables, figures, the trained learner)
          bs:int=32,            # batch size
          epochs:int=10,        # training epochs per method
+         test:float=.4,        # share of the patients held out for the test scores (0.1 more for validation)
          n_boot:int=500,       # bootstrap resamples for the confidence intervals
          bar:store_true=False):# show fastai's progress bars (default: on a terminal only)
     "Train and compare MDR-Dx and baselines on the embedded phantom data"
@@ -150,7 +168,7 @@ def demo(n:int=600,            # patients in the phantom cohort
     bar = bar or sys.stdout.isatty()
     t0 = time.time()
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    table, dls, test_dl = _demo_cohort(n, seed, out, bs)
+    table, dls, test_dl = _demo_cohort(n, seed, out, bs, test)
 
     enc = dict(image='mobilenetv3_small_050')
     makers = {name: (lambda name=name: method_learner(dls, name, seed=seed, encoder_kwargs=enc))
@@ -161,19 +179,26 @@ def demo(n:int=600,            # patients in the phantom cohort
         with _quiet_libraries(): runs[name] = _fit(make(), epochs, 3e-3, bar)
         times[name] = time.time() - t1
         print(f"trained {name}: {epochs} epochs in {times[name]:.0f}s (modality masking p=0.5, same split)")
-    with _quiet_libraries(): comp, rob = _comparison(runs, test_dl, table.target.task, n_boot, seed)
+    with _quiet_libraries():
+        comp, rob, per, diff = _comparison(runs, test_dl, table.target.task, n_boot, seed, table.target.columns)
     comp['train s'] = pd.Series(times).round(0)
     print(f"\ntest set ({len(dls.splits['test'])} patients), complete data:\n" + comp.round(3).to_string())
+    if per is not None: print("\neach finding's AUROC (its positives among the test patients):\n" + per.round(3).to_string())
+    if diff is not None:
+        print(f"\n{diff['method']} minus {diff['against']} (the best of the others here), same patients: "
+              f"{diff['difference']:+.3f} [{diff['lo']:+.3f}, {diff['hi']:+.3f}] (95% paired bootstrap); an interval "
+              "across 0 does not tell them apart")
     piv = rob.assign(cell=[f"{a:.3f} ({d:+.1%})" for a, d in zip(rob['auroc'], -rob['drop'])],
                      condition=[c if c != 'random' else f'{r:.0%} missing' for c, r in zip(rob.condition, rob.rate)])
     piv = piv.pivot_table(index='condition', columns='method', values='cell', aggfunc='first', sort=False)
     print("\nAUROC under missing modalities (relative change against complete data):\n" + piv.to_string())
     comp.to_csv(out / 'scores.csv'); rob.to_csv(out / 'robustness.csv', index=False)
+    if per is not None: per.to_csv(out / 'findings.csv')
     plot_robustness(rob).figure.savefig(out / 'robustness.png', dpi=100, bbox_inches='tight')
     runs['MDR-Dx'].plot_loss_terms().savefig(out / 'loss_terms.png', dpi=80, bbox_inches='tight'); plt.close('all')
     runs['MDR-Dx'].save_pretrained(out / 'model')
     print(f"\n{table.summary()}")
-    print(f"\nwritten to {out}: scores.csv, robustness.csv, robustness.png, loss_terms.png, batch.png, patient.png, "
+    print(f"\nwritten to {out}: scores.csv, findings.csv, robustness.csv, robustness.png, loss_terms.png, batch.png, patient.png, "
           f"model/ (the trained MDR-Dx model: safetensors + JSON, for mdrdx predict/evaluate/report)   ({time.time()-t0:.0f}s in all)")
     return 0
 
@@ -261,8 +286,9 @@ def evaluate(model:str,           # a saved model (directory), a fastai export (
     if not lab.any(): raise ValueError(f"{csv} has no patient labelled in the target columns {list(target.columns)}")
     if (~lab).any(): print(f"{int((~lab).sum())} unlabelled patient(s) not scored")
     dl = patients_dl(learn, df[lab], root=Path(csv).parent)
-    with _quiet_libraries(): comp, rob = _comparison({'model': learn}, dl, target.task, n_boot, 0)
+    with _quiet_libraries(): comp, rob, per, _ = _comparison({'model': learn}, dl, target.task, n_boot, 0, target.columns)
     print(f"{int(comp.n.iloc[0])} of {int(lab.sum())} labelled patients scored, complete data:\n" + comp.round(3).to_string())
+    if per is not None: print("\neach finding's AUROC (its positives among them):\n" + per.round(3).to_string())
     print("\nrobustness:\n" + rob.drop(columns='method').round(3).to_string(index=False))
     print('\n' + dl.dataset.table.summary())
     if out: rob.to_csv(out, index=False); print(f"written to {out}")

@@ -92,7 +92,7 @@ class ImageDecoder(nn.Module):
 class MDRDx(Configurable, nn.Module):
     "The MDR-Dx model: encoders -> (latent diffusion imputation) -> knowledge-biased fusion -> head, with decoders"
     # options added after models were first saved, at the values that rebuild those models (`from_pretrained` fills them in)
-    added_options = dict(lambda_fused=0., impute_heads=False, head_dropout=0.)
+    added_options = dict(lambda_fused=0., impute_heads=False, head_dropout=0., mix_lr=1., head_prior=0.)
     def __init__(self,
                  specs,                    # the modalities' `ModalitySpec`s, in the order of the presence mask's columns
                  n_features: dict,         # tabular modality -> width of its normalised panel (values and missing flags)
@@ -136,7 +136,9 @@ class MDRDx(Configurable, nn.Module):
                  impute_mode='sample',     # 'sample': DDIM draws; 'mean': the one-step posterior mean (needs diff_prediction='sample')
                  head_weights=True,        # learned weights per modality and finding for the heads' logits (False: their mean)
                  head_dropout=0.,          # dropout on each modality's latent before its own head, in training (0: none); a dict: per modality
-                 pixel_taper=False):       # the pixel decoder's channels halve at each upsampling step (faster, measured less accurate)
+                 pixel_taper=False,        # the pixel decoder's channels halve at each upsampling step (faster, measured less accurate)
+                 mix_lr=1.,                # the mixing weights (head weights, gate, imputed heads' offsets) learn this many times faster
+                 head_prior=0.):           # the head weights start at this multiple of the knowledge graph's `log_prior` (0: equal)
         super().__init__()
         self.specs, self.names = list(specs), [s.name for s in specs]
         self.M, self.D, self.task, self.n_out = len(self.specs), d_model, task, n_out
@@ -145,7 +147,11 @@ class MDRDx(Configurable, nn.Module):
         enc = {**(encoder_kwargs or {}), **{k: v for k, v in flat.items() if v is not None}}
         self.encoders = nn.ModuleDict({s.name: encoder_for(s, d_model, n_features=n_features.get(s.name), **enc) for s in self.specs})
         self._init_paths(findings, n_out, log_prior, use_prior, denoiser, diff_prediction, concat_path, pixel_decoder, pixel_taper)
-        self._init_heads(n_out, unimodal_heads, head_weights, fused_gate, detach_fused, impute_heads, impute_offset)
+        self._init_heads(n_out, unimodal_heads, head_weights, fused_gate, detach_fused, impute_heads, impute_offset, mix_lr)
+        if head_prior and self.head_w is not None and log_prior is not None:   # the graph's prior, which the attention uses too
+            lp = torch.as_tensor(np.asarray(log_prior, dtype=np.float32)).T      # [modalities, findings]
+            if lp.shape == self.head_w.shape:
+                with torch.no_grad(): self.head_w.copy_(lp * head_prior / self.mix_lr)
         self._init_imputation(use_diffusion, impute_steps, guidance, impute_draws, train_impute_steps, diff_repeats,
                               diff_standardize, diff_prediction, impute_mode)
         self.lambdas = dict(diff=lambda_diff, rec=lambda_rec, cls=lambda_cls, **(dict(uni=lambda_uni) if unimodal_heads else {}),
@@ -178,7 +184,7 @@ def _init_paths(self: MDRDx, findings, n_out, log_prior, use_prior, denoiser, di
 
 # %% ../nbs/06_model.ipynb #c1fd01e4
 @patch
-def _init_heads(self: MDRDx, n_out, unimodal_heads, head_weights, fused_gate, detach_fused, impute_heads, impute_offset):
+def _init_heads(self: MDRDx, n_out, unimodal_heads, head_weights, fused_gate, detach_fused, impute_heads, impute_offset, mix_lr=1.):
     "The per-modality heads with their own loss (late fusion inside the model), their weights, and the fused head's gate"
     d_model = self.D
     # a head per modality, with its own loss: the mean of the present modalities' logits joins the fused head's
@@ -195,7 +201,12 @@ def _init_heads(self: MDRDx, n_out, unimodal_heads, head_weights, fused_gate, de
     # impute_heads: a missing modality's head also reads its imputed latent; that head's weight in `head_mix` is the
     # modality's own plus a learned offset per modality and finding, starting at `impute_offset` (-4: e^-4, about 2% of a
     # measured one's), so that an imputation that carries little stays out of the vote until training shows it helps
-    self.impute_w = nn.Parameter(torch.full((self.M, n_out), float(impute_offset))) if (impute_heads and unimodal_heads) else None
+    # mix_lr: these few mixing weights are stored divided by `mix_lr` and used multiplied by it. Adam moves a parameter by
+    # about the learning rate per step whatever its gradient's scale, so the weights in use move `mix_lr` times faster,
+    # while the heads and encoders keep the learning rate they are given
+    if not mix_lr > 0: raise ValueError(f"mix_lr is a positive multiplier, not {mix_lr}")
+    self.mix_lr = float(mix_lr)
+    self.impute_w = nn.Parameter(torch.full((self.M, n_out), float(impute_offset) / mix_lr)) if (impute_heads and unimodal_heads) else None
 
 @patch
 def _init_imputation(self: MDRDx, use_diffusion, impute_steps, guidance, impute_draws, train_impute_steps, diff_repeats,
@@ -292,9 +303,10 @@ def head_mix(self: MDRDx, presence, imputed=None) -> torch.Tensor:
     use_imp = imputed is not None and imp_w is not None and bool(imputed.any())
     if getattr(self, 'head_w', None) is None and not use_imp:
         return (presence.float() / presence.sum(1, keepdim=True).clamp(min=1))[..., None].expand(-1, -1, self.n_out)
-    base = self.head_w if getattr(self, 'head_w', None) is not None else torch.zeros_like(imp_w)   # zeros: the plain mean
+    s = getattr(self, 'mix_lr', 1.)                                                           # the weights in use: stored x mix_lr
+    base = self.head_w * s if getattr(self, 'head_w', None) is not None else torch.zeros_like(imp_w)   # zeros: the plain mean
     w = base[None].expand(presence.shape[0], -1, -1)
-    if use_imp: w = torch.where(imputed.bool()[..., None], w + imp_w, w)
+    if use_imp: w = torch.where(imputed.bool()[..., None], w + imp_w * s, w)
     usable = presence | imputed.bool() if use_imp else presence
     return torch.softmax(w.masked_fill(~usable[..., None], float('-inf')), 1).nan_to_num(0.)   # nothing usable: all weights 0
 
@@ -382,7 +394,7 @@ def diagnose(self: MDRDx, toks, lat, presence, imputed, y=None, lat_own=None, ob
         if getattr(self, 'impute_w', None) is not None and imputed.any():   # the imputed modalities' heads read their imputed latents
             uni_mean = self.unimodal(torch.where(imputed[..., None], lat, lat_own), presence, imputed=imputed)[1]
         elif presence is not observed: uni_mean = self.unimodal(lat_own, presence)[1]   # the prediction uses what the fused path sees
-        logits = uni_mean + (self.gate * logits if self.gate is not None else logits)
+        logits = uni_mean + (self.gate * getattr(self, 'mix_lr', 1.) * logits if self.gate is not None else logits)
     return logits, fo, aux
 
 # %% ../nbs/06_model.ipynb #b2d33df3
