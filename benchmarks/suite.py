@@ -9,6 +9,7 @@ Blocks (each runs in a fresh Python process, so its peak RSS is its own and a fa
   data      DataLoader items/s per phantom modality and all four together (+ the IU cohort in the full run),
             through `bench_data.measure`
   train     training samples/s of the fastai `mdrdx_learner` against a plain PyTorch loop (`bench_train.measure`)
+            and of MDR-Dx (its defaults) against early and late fusion (`bench_train.methods`)
   model     MDR-Dx forward latency (eval, no grad) for a batch and for one patient, library-default encoders and
             the benchmark model
   impute    DDIM imputation latency per patient against the number of steps: the latent diffusion alone, and
