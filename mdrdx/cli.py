@@ -97,6 +97,7 @@ def _comparison(runs: dict, test_dl, task, n_boot, seed, findings=None):
     for name, learn in runs.items():
         p, y, used = predict_with(learn, test_dl)
         preds[name] = p
+        if len(preds) == 1: y_all, used_all = y, used     # complete data: every method scores the same patients
         p, y = p[used], y[used]
         s = score(p, y, task)
         lo, hi = bootstrap_ci(lambda i: auroc(p[i], y[i], task), len(y), n_boot, seed=seed)
@@ -105,7 +106,7 @@ def _comparison(runs: dict, test_dl, task, n_boot, seed, findings=None):
         robs.append(robustness_sweep(learn, test_dl, rates=(0, .3, .5, .8), scenarios='single', method=name,
                                      n_boot=n_boot, seed=seed, task=task))
     comp = pd.DataFrame(rows).set_index('method')
-    _, y, used = predict_with(next(iter(runs.values())), test_dl)
+    y, used = y_all, used_all
     per = None
     if task == 'multilabel':      # each finding: a rare one has few positives among the test patients, and a wide interval
         y2 = y.reshape(len(y), -1).astype(int)

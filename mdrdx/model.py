@@ -312,6 +312,12 @@ def head_mix(self: MDRDx, presence, imputed=None) -> torch.Tensor:
 
 
 @patch
+def gated(self: MDRDx, uni_mean, fused_logits):
+    "The diagnosis' logits: the heads' mix plus the fused head's logits at the gate's share in use (stored gate x `mix_lr`; no gate: in full)"
+    if getattr(self, 'gate', None) is None: return uni_mean + fused_logits
+    return uni_mean + self.gate * getattr(self, 'mix_lr', 1.) * fused_logits
+
+@patch
 def unimodal(self: MDRDx, lat, presence, y=None, imputed=None):
     "Per-modality logits [B, M, n_out], their (weighted) mean over the present (and with `impute_heads` the `imputed`) modalities, and (with `y`) their loss over the present pairs"
     hd = getattr(self, 'head_dropout', 0.) if self.training else 0.     # a rate, or {modality: rate} (others: none)
@@ -394,7 +400,7 @@ def diagnose(self: MDRDx, toks, lat, presence, imputed, y=None, lat_own=None, ob
         if getattr(self, 'impute_w', None) is not None and imputed.any():   # the imputed modalities' heads read their imputed latents
             uni_mean = self.unimodal(torch.where(imputed[..., None], lat, lat_own), presence, imputed=imputed)[1]
         elif presence is not observed: uni_mean = self.unimodal(lat_own, presence)[1]   # the prediction uses what the fused path sees
-        logits = uni_mean + (self.gate * getattr(self, 'mix_lr', 1.) * logits if self.gate is not None else logits)
+        logits = self.gated(uni_mean, logits)
     return logits, fo, aux
 
 # %% ../nbs/06_model.ipynb #b2d33df3

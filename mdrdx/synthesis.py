@@ -167,7 +167,7 @@ def _fuse(model, z, present, as_imputed=False):
     logits = model.head(h)
     if getattr(model, 'uni', None) is not None:       # per-modality heads: their mean over the real latents, plus the gated fused head
         mean = model.unimodal(z, torch.zeros_like(present) if as_imputed else present)[1]
-        logits = mean + (model.gate * getattr(model, 'mix_lr', 1.) * logits if getattr(model, 'gate', None) is not None else logits)
+        logits = model.gated(mean, logits)
     return fo, logits
 
 @torch.no_grad()
