@@ -62,7 +62,8 @@ CONFIGS = {                                                        # name: (meth
     'default+hdR5': ('mdrdx', dict(head_dropout={'report': .5}), {}),   # ... 0.5 on the report's latent only
     'default+mix10': ('mdrdx', dict(mix_lr=10.), {}),             # today's defaults, the mixing weights (head weights, gate, imputed offsets) learning 10x faster
     'default+mix30': ('mdrdx', dict(mix_lr=30.), {}),
-    'default+t2': ('mdrdx', dict(train_impute_steps=2), {}),    # today's defaults, 2 DDIM steps per imputation in training (faster)
+    'default+t2': ('mdrdx', dict(train_impute_steps=2), {}),    # 2 DDIM steps per imputation in training (the default since it was measured)
+    'default+t10': ('mdrdx', dict(train_impute_steps=10), {}),  # 10 DDIM steps in training, as at evaluation (the default before)
     'default+hp': ('mdrdx', dict(head_prior=1.), {}),             # today's defaults, the head weights starting at the knowledge graph's log-prior
     'default+hp+mix10': ('mdrdx', dict(head_prior=1., mix_lr=10.), {}),       # ... and the mixing weights learning 10x faster
 }

@@ -126,7 +126,7 @@ class MDRDx(Configurable, nn.Module):
                  impute_heads=True,        # an imputed modality's own head joins the diagnosis, at a learned share
                  impute_offset=-4.,        # the imputed heads' starting log-weight relative to a measured modality's
                  impute_draws=4,           # DDIM draws averaged per imputation at evaluation
-                 train_impute_steps=None,  # DDIM steps per imputation in training (None: `impute_steps`)
+                 train_impute_steps=2,     # DDIM steps per imputation in training (None: `impute_steps`)
                  diff_repeats=1,           # noise levels drawn per patient for L_diff in each training step
                  fused_gate=True,          # the fused head's share is learned, starting at 0 (needs `unimodal_heads`)
                  detach_fused=True,        # the fused path's gradients stay out of the encoders (needs `unimodal_heads`)
