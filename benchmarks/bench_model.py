@@ -128,7 +128,7 @@ def run(a, tmp):
             model.train(); model.zero_grad(set_to_none=True)
             model(inputs, presence, y).losses['L'].backward()
         add('model', what, n_params(model), B, mean_time(fwd, a.reps), mean_time(fwd_bwd, a.reps),
-            note=f'{n_params(model, True):,} trainable; {int((~presence).sum())} absent latents imputed (10 DDIM steps in eval, 2 in training)')
+            note=f'{n_params(model, True):,} trainable; {int((~presence).sum())} absent latents imputed ({model.impute_steps} DDIM steps in eval, {model.train_impute_steps or model.impute_steps} in training)')
 
     # 2. DDIM imputation per patient
     g = torch.Generator().manual_seed(0)
