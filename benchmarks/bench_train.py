@@ -117,8 +117,8 @@ def main():
     from mdrdx.data.table import phantom_table
     tmp = Path(tempfile.mkdtemp(prefix='mdrdx-bench-'))
     pt = phantom_table(tmp / 'ph', n=a.n, seed=0)
-    import ast
-    variants = {v.split(':', 1)[0]: {kv.split('=', 1)[0]: ast.literal_eval(kv.split('=', 1)[1]) for kv in v.split(':', 1)[1].split(',')}
+    import ast, re                   # options split at the commas before a name=: a value may hold commas, e.g. (32, 32, 32, 8)
+    variants = {v.split(':', 1)[0]: {kv.split('=', 1)[0]: ast.literal_eval(kv.split('=', 1)[1]) for kv in re.split(r',(?=\s*\w+=)', v.split(':', 1)[1])}
                 for v in a.variant}
     if a.methods: df = pd.DataFrame(methods(pt, a.bs, a.epochs, a.warmup, variants=variants))
     else:

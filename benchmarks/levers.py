@@ -8,6 +8,7 @@ and for configurations that impute, the imputer's skill on held-out patients per
   .venv/bin/python benchmarks/levers.py --summary results.csv     # the tables of an earlier run
   .venv/bin/python benchmarks/levers.py --cohort iu --configs LF,default,gd+S+K4+W --reference default   # a real cohort
   .venv/bin/python benchmarks/levers.py --n 1500 --configs LF,default --image effl0-in --folds 0,1   # another X-ray backbone, two folds
+  .venv/bin/python benchmarks/levers.py --n 1500 --configs default --model-seed 1   # the same folds, another draw of the fits: seed noise
 
 Each fit takes 1.5-2 minutes on one core of this machine; the full set of 13 takes about 2 hours (two processes with
 --configs split between them halve that). Results are written to benchmarks/results/levers.csv after every fit.
@@ -64,6 +65,14 @@ CONFIGS = {                                                        # name: (meth
     'default+mix30': ('mdrdx', dict(mix_lr=30.), {}),
     'default+t2': ('mdrdx', dict(train_impute_steps=2), {}),    # 2 DDIM steps per imputation in training (the default since it was measured)
     'default+t10': ('mdrdx', dict(train_impute_steps=10), {}),  # 10 DDIM steps in training, as at evaluation (the default before)
+    'default-pix': ('mdrdx', dict(pixel_decoder=False), {}),        # today's defaults without the X-ray's pixel decoder
+    'default+pix32': ('mdrdx', dict(pixel_size=32), {}),          # ... the pixel decoder at 32 px (the X-ray average-pooled to it)
+    'default+pix16': ('mdrdx', dict(pixel_size=16), {}),          # ... at 16 px
+    'default+rows8': ('mdrdx', dict(pixel_rows=8), {}),           # ... at full size on 8 rows of each training batch
+    'default+pw8': ('mdrdx', dict(pixel_widths=(32, 32, 32, 8)), {}),       # ... full size and rows, 8 channels in its 64-px layer
+    'default+pw16': ('mdrdx', dict(pixel_widths=(32, 32, 16, 8)), {}),      # ... 16 channels at 32 px, 8 at 64 px
+    'default+rec.3': ('mdrdx', dict(lambda_rec=.3), {}),          # ... L_rec (latents and pixels) at 0.3 instead of 0.1
+    'default+rec.03': ('mdrdx', dict(lambda_rec=.03), {}),        # ... at 0.03
     'default+hp': ('mdrdx', dict(head_prior=1.), {}),             # today's defaults, the head weights starting at the knowledge graph's log-prior
     'default+hp+mix10': ('mdrdx', dict(head_prior=1., mix_lr=10.), {}),       # ... and the mixing weights learning 10x faster
 }
@@ -87,7 +96,7 @@ def fold_loaders(table, tr, va, seed: int = 0):
     dls = table.dataloaders(bs=32, splits={'train': tr, 'valid': va}, seed=seed)
     return dls, PatientDL(PatientDataset(table, va, dls.train.dataset.norms), bs=64, shuffle=False, device=dls.device)
 
-def run(configs, n, k, epochs, seed, out, cohort='phantom', image='mnv3', folds_only=None):
+def run(configs, n, k, epochs, seed, out, cohort='phantom', image='mnv3', folds_only=None, model_seed=None):
     warnings.simplefilter('ignore')
     from sklearn.metrics import roc_auc_score
     from mdrdx.core import seed_everything
@@ -99,14 +108,15 @@ def run(configs, n, k, epochs, seed, out, cohort='phantom', image='mnv3', folds_
     FINDINGS = list(table.target.columns)
     folds = kfold_splits(table.ids, table.target.encode(table.df), k, seed)
     enc, rows = encoder_options(image), []
+    ms = seed if model_seed is None else model_seed     # the fit's seed (initialisation, shuffling, masking); the folds and test drops keep `seed`
     for name in configs:
         kind, mk, lk = CONFIGS[name]
         for i, (tr, va) in enumerate(folds):
             if folds_only is not None and i not in folds_only: continue
-            dls, test_dl = fold_loaders(table, tr, va, seed)
-            seed_everything(seed)
-            if kind == 'mdrdx': learn = mdrdx_learner(dls, seed=seed, encoder_kwargs=enc, **mk, **lk)
-            else: learn = baseline_learner(dls, {'late': LateFusion, 'early': EarlyFusion}[kind].from_dls(dls, encoder_kwargs=enc), seed=seed, **lk)
+            dls, test_dl = fold_loaders(table, tr, va, ms)
+            seed_everything(ms)
+            if kind == 'mdrdx': learn = mdrdx_learner(dls, seed=ms, encoder_kwargs=enc, **mk, **lk)
+            else: learn = baseline_learner(dls, {'late': LateFusion, 'early': EarlyFusion}[kind].from_dls(dls, encoder_kwargs=enc), seed=ms, **lk)
             t0 = time.time()
             with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, 3e-3)
             fit_s = time.time() - t0
@@ -119,7 +129,7 @@ def run(configs, n, k, epochs, seed, out, cohort='phantom', image='mnv3', folds_
                 p, y, used = predict_with(learn, test_dl, drop_rate(rate, seed + 1) if rate else None)
                 p, y = p[used], y[used]
                 per = {f: roc_auc_score(y[:, j], p[:, j]) if 0 < y[:, j].sum() < len(y) else np.nan for j, f in enumerate(FINDINGS)}
-                rows.append(dict(cohort=cohort, config=name if image == 'mnv3' else f'{name}@{image}', fold=i, rate=rate, macro=np.nanmean(list(per.values())),
+                rows.append(dict(cohort=cohort, config=(name if image == 'mnv3' else f'{name}@{image}') + (f'~s{ms}' if ms != seed else ''), fold=i, rate=rate, macro=np.nanmean(list(per.values())),
                                  macro_nomass=np.nanmean([v for f, v in per.items() if f != 'mass']), fit_s=fit_s, **per, **imp))
             print(f"{name} fold {i}: fit {fit_s:.0f}s, macro AUROC " + ', '.join(f"{r['rate']:.0%} {r['macro']:.3f}" for r in rows[-3:]), flush=True)
             pd.DataFrame(rows).to_csv(out, index=False)
@@ -156,10 +166,11 @@ if __name__ == '__main__':
     ap.add_argument('--summary', nargs='*', default=None, help='CSV(s) of earlier runs: print their tables only')
     ap.add_argument('--image', default='mnv3', choices=list(IMAGES), help='the X-ray backbone; other than mnv3, the configurations are named <config>@<image>')
     ap.add_argument('--folds', default=None, help='run only these folds, e.g. 0,1 (the folds are those of all k)')
+    ap.add_argument('--model-seed', type=int, default=None, help="the fits' seed, if not --seed (the same folds, another draw of the training); the configurations are named <config>~s<seed>")
     a = ap.parse_args()
     if a.summary: summary(pd.concat([pd.read_csv(f) for f in a.summary]).drop_duplicates(['config', 'fold', 'rate']), a.reference)
     else:
         out = Path(a.out or Path(__file__).parent / 'results' / f'levers_{a.cohort}.csv'); out.parent.mkdir(parents=True, exist_ok=True)
         folds = None if a.folds is None else [int(f) for f in a.folds.split(',')]
         ref = a.reference if a.image == 'mnv3' else f'{a.reference}@{a.image}'
-        summary(run(a.configs.split(','), a.n, a.k, a.epochs, a.seed, out, a.cohort, a.image, folds), ref)
+        summary(run(a.configs.split(','), a.n, a.k, a.epochs, a.seed, out, a.cohort, a.image, folds, a.model_seed), ref)

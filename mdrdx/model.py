@@ -20,7 +20,7 @@ from .fusion import ClinicalAttentionFusion
 from .diffusion import LatentDiffusion
 
 # %% auto #0
-__all__ = ['Configurable', 'MDRDxOutput', 'batch_rows', 'with_empty_rows', 'ImageDecoder', 'MDRDx']
+__all__ = ['Configurable', 'MDRDxOutput', 'batch_rows', 'with_empty_rows', 'ImageDecoder', 'pixel_target', 'MDRDx']
 
 # %% ../nbs/06_model.ipynb #376a75f4
 class Configurable:
@@ -76,23 +76,31 @@ def with_empty_rows(forward, inputs, presence, y, n_out: int, d: int, training: 
 
 # %% ../nbs/06_model.ipynb #a357b040
 class ImageDecoder(nn.Module):
-    "z [B, D] -> a 1-channel image [B, 1, S, S] (S a power of two, 16..64); `taper`: channels halve at each upsampling (min 4)"
-    def __init__(self, d, size=64, width=32, taper=False):
+    "z [B, D] -> a 1-channel image [B, 1, S, S] (S a power of two, 16..64); `taper`: channels halve at each upsampling (min 4); `widths`: the channels after each upsampling, coarse to fine"
+    def __init__(self, d, size=64, width=32, taper=False, widths=None):
         super().__init__()
         n_up = int(np.log2(size // 4))
         # with taper the 64-px layer has 4 channels instead of 32: about a tenth of the multiply-adds of the full width
         ws = [max(width >> i, 4) if taper else width for i in range(n_up + 1)]
+        if widths is not None:
+            if len(widths) < n_up: raise ValueError(f"a {size}-px decoder upsamples {n_up} times: widths needs {n_up} channel counts, got {tuple(widths)}")
+            ws = [width, *list(widths)[len(widths) - n_up:]]        # the finest steps' widths, for a smaller image
         self.fc = nn.Linear(d, width * 16)
         ups = []
         for a, b in zip(ws[:-1], ws[1:]): ups += [nn.ConvTranspose2d(a, b, 4, 2, 1), nn.GELU()]
-        self.up, self.out, self.width = nn.Sequential(*ups), nn.Conv2d(ws[-1], 1, 3, padding=1), width
+        self.up, self.out, self.width, self.size = nn.Sequential(*ups), nn.Conv2d(ws[-1], 1, 3, padding=1), width, size
     def forward(self, z): return torch.sigmoid(self.out(self.up(self.fc(z).view(-1, self.width, 4, 4))))
+
+
+def pixel_target(x, size: int):
+    "Images `x` [B, C, S, S] as a decoder of side `size` sees them: average-pooled by S / size when it is smaller"
+    return x if x.shape[-1] == size else F.adaptive_avg_pool2d(x, size)
 
 # %% ../nbs/06_model.ipynb #bf1b7345
 class MDRDx(Configurable, nn.Module):
     "The MDR-Dx model: encoders -> (latent diffusion imputation) -> knowledge-biased fusion -> head, with decoders"
     # options added after models were first saved, at the values that rebuild those models (`from_pretrained` fills them in)
-    added_options = dict(lambda_fused=0., impute_heads=False, head_dropout=0., mix_lr=1., head_prior=0.)
+    added_options = dict(lambda_fused=0., impute_heads=False, head_dropout=0., mix_lr=1., head_prior=0., pixel_size=None, pixel_rows=None, pixel_widths=None)
     def __init__(self,
                  specs,                    # the modalities' `ModalitySpec`s, in the order of the presence mask's columns
                  n_features: dict,         # tabular modality -> width of its normalised panel (values and missing flags)
@@ -137,6 +145,9 @@ class MDRDx(Configurable, nn.Module):
                  head_weights=True,        # learned weights per modality and finding for the heads' logits (False: their mean)
                  head_dropout=0.,          # dropout on each modality's latent before its own head, in training (0: none); a dict: per modality
                  pixel_taper=False,        # the pixel decoder's channels halve at each upsampling step (faster, measured less accurate)
+                 pixel_size=None,          # the pixel decoder's output side (16 or 32: the image average-pooled to it; None: the image's own)
+                 pixel_rows=None,          # in training, decode the pixels of at most this many rows per batch (None: every observed row)
+                 pixel_widths=None,        # the pixel decoder's channels after each upsampling, coarse to fine, e.g. (32, 32, 32, 8) (None: 32 each)
                  mix_lr=1.,                # the mixing weights (head weights, gate, imputed heads' offsets) learn this many times faster
                  head_prior=0.):           # the head weights start at this multiple of the knowledge graph's `log_prior` (0: equal)
         super().__init__()
@@ -146,7 +157,9 @@ class MDRDx(Configurable, nn.Module):
                     image_stem_pool=image_stem_pool, volume_layers=volume_layers, text=text, freeze_text=freeze_text)
         enc = {**(encoder_kwargs or {}), **{k: v for k, v in flat.items() if v is not None}}
         self.encoders = nn.ModuleDict({s.name: encoder_for(s, d_model, n_features=n_features.get(s.name), **enc) for s in self.specs})
-        self._init_paths(findings, n_out, log_prior, use_prior, denoiser, diff_prediction, concat_path, pixel_decoder, pixel_taper)
+        self._init_paths(findings, n_out, log_prior, use_prior, denoiser, diff_prediction, concat_path, pixel_decoder, pixel_taper, pixel_size,
+                          pixel_widths)
+        self.pixel_rows = pixel_rows
         self._init_heads(n_out, unimodal_heads, head_weights, fused_gate, detach_fused, impute_heads, impute_offset, mix_lr)
         if head_prior and self.head_w is not None and log_prior is not None:   # the graph's prior, which the attention uses too
             lp = torch.as_tensor(np.asarray(log_prior, dtype=np.float32)).T      # [modalities, findings]
@@ -166,7 +179,8 @@ class MDRDx(Configurable, nn.Module):
 
 # %% ../nbs/06_model.ipynb #9ab27afc
 @patch
-def _init_paths(self: MDRDx, findings, n_out, log_prior, use_prior, denoiser, diff_prediction, concat_path, pixel_decoder, pixel_taper):
+def _init_paths(self: MDRDx, findings, n_out, log_prior, use_prior, denoiser, diff_prediction, concat_path, pixel_decoder, pixel_taper,
+                pixel_size=None, pixel_widths=None):
     "The shared path after the encoders: latent norm, knowledge-biased fusion, latent diffusion, fused head, concatenation path, decoders"
     self.latent_norm = nn.LayerNorm(self.D, elementwise_affine=False)
     n_f = len(findings) if findings is not None else n_out
@@ -178,7 +192,8 @@ def _init_paths(self: MDRDx, findings, n_out, log_prior, use_prior, denoiser, di
     self.z_norm = nn.LayerNorm(self.D)
     self.decoders = nn.ModuleDict({s.name: nn.Sequential(nn.Linear(self.D, self.D), nn.GELU(), nn.Linear(self.D, self.D))
                                    for s in self.specs})
-    self.pixel = nn.ModuleDict({s.name: ImageDecoder(self.D, s.size[0], taper=pixel_taper) for s in self.specs
+    if pixel_size is not None and pixel_size not in (16, 32, 64): raise ValueError(f"pixel_size is 16, 32, 64 or None, not {pixel_size!r}")
+    self.pixel = nn.ModuleDict({s.name: ImageDecoder(self.D, min(pixel_size or s.size[0], s.size[0]), taper=pixel_taper, widths=pixel_widths) for s in self.specs
                                 if pixel_decoder and s.kind == ModalityKind.image2d and s.size[0] in (16, 32, 64) and s.size[0] == s.size[1]})
 
 
@@ -368,8 +383,9 @@ def _forward(self: MDRDx, inputs, presence, y=None) -> MDRDxOutput:
     rec = [F.mse_loss(self.decoders[n](fo.z)[observed[:, j]], lat_own[observed[:, j], j].detach())
            for j, n in enumerate(self.names) if observed[:, j].any()]
     for n, dec in self.pixel.items():
-        j = self.names.index(n)
-        if observed[:, j].any(): rec.append(F.mse_loss(dec(fo.z[observed[:, j]]), inputs[n][observed[:, j]]))
+        rows = observed[:, self.names.index(n)].nonzero().squeeze(1)
+        if self.training and getattr(self, 'pixel_rows', None): rows = rows[:self.pixel_rows]   # a shuffled batch: its first rows are a sample
+        if len(rows): rec.append(F.mse_loss(dec(fo.z[rows]), pixel_target(inputs[n][rows], dec.size)))
     losses['L_rec'] = torch.stack(rec).mean()
     if y is not None:
         losses['L_cls'] = self.loss_cls(logits, y)
