@@ -100,7 +100,7 @@ def pixel_target(x, size: int):
 class MDRDx(Configurable, nn.Module):
     "The MDR-Dx model: encoders -> (latent diffusion imputation) -> knowledge-biased fusion -> head, with decoders"
     # options added after models were first saved, at the values that rebuild those models (`from_pretrained` fills them in)
-    added_options = dict(lambda_fused=0., impute_heads=False, head_dropout=0., mix_lr=1., head_prior=0., pixel_size=None, pixel_rows=None, pixel_widths=None)
+    added_options = dict(lambda_fused=0., impute_heads=False, head_dropout=0., mix_lr=1., head_prior=0.)
     def __init__(self,
                  specs,                    # the modalities' `ModalitySpec`s, in the order of the presence mask's columns
                  n_features: dict,         # tabular modality -> width of its normalised panel (values and missing flags)
