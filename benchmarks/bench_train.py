@@ -5,6 +5,7 @@ PyTorch loop over the same model, the same batches and the same optimiser, and t
   python benchmarks/bench_train.py [--n 600] [--bs 32] [--epochs 2] [--warmup 0] [--csv out.csv]
   python benchmarks/bench_train.py --methods     # MDR-Dx (defaults) against early and late fusion, samples/s in one run
   python benchmarks/bench_train.py --methods --variant 'fast:pixel_taper=True,train_impute_steps=3'   # and a variant
+  python benchmarks/bench_train.py --methods --epochs 4 --warmup 1 --rounds 4    # medians over 4 runs, the order rotated
 
 Both runs train a freshly built model from the same seed for `--epochs` epochs on the phantom's training split
 (validation is skipped in both, so only the training loop is compared). With --warmup 0, samples/s is all samples
@@ -75,8 +76,8 @@ def measure(pt, bs: int = 32, epochs: int = 2, warmup: int = 0, opts=None, log=p
     return rows
 
 
-def methods(pt, bs: int = 32, epochs: int = 2, warmup: int = 0, opts=None, log=print, variants=None) -> list:
-    "Training samples/s of MDR-Dx (the defaults), early fusion and late fusion as fastai learners, in one run, same batches"
+def methods(pt, bs: int = 32, epochs: int = 2, warmup: int = 0, opts=None, log=print, variants=None, order=None) -> list:
+    "Training samples/s of MDR-Dx (the defaults), early fusion and late fusion as fastai learners, in one run, same batches; `order`: the methods' order (a rotation)"
     from mdrdx.learner import mdrdx_learner
     from mdrdx.baselines import EarlyFusion, LateFusion, baseline_learner
     opts = OPTS if opts is None else opts
@@ -86,7 +87,8 @@ def methods(pt, bs: int = 32, epochs: int = 2, warmup: int = 0, opts=None, log=p
              'early fusion': lambda d: baseline_learner(d, EarlyFusion.from_dls(d, d_model=opts.get('d_model', 64), encoder_kwargs=enc), seed=0),
              'late fusion': lambda d: baseline_learner(d, LateFusion.from_dls(d, d_model=opts.get('d_model', 64), encoder_kwargs=enc), seed=0)}
     rows = []
-    for name, make in build.items():
+    for name in (order or list(build)):
+        make = build[name]
         dls = pt.dataloaders(bs=bs, seed=0)
         n_train = len(dls.train.dataset)
         learn = make(dls)
@@ -101,6 +103,18 @@ def methods(pt, bs: int = 32, epochs: int = 2, warmup: int = 0, opts=None, log=p
     return rows
 
 
+def rounds(pt, n_rounds: int, bs: int = 32, epochs: int = 2, warmup: int = 0, variants=None, log=print) -> pd.DataFrame:
+    "`methods` run `n_rounds` times, the order of the methods rotated by one each round (no method always runs first or last, when the machine is warm or busy): median samples/s and ratio to late fusion over rounds, and the ratio's range"
+    names = ['MDR-Dx', *[f'MDR-Dx ({k})' for k in (variants or {})], 'early fusion', 'late fusion']
+    runs = []
+    for r in range(n_rounds):
+        order = names[r % len(names):] + names[:r % len(names)]
+        runs += [dict(row, round=r) for row in methods(pt, bs, epochs, warmup, variants=variants, order=order, log=log)]
+    g = pd.DataFrame(runs).groupby('method', sort=False)
+    return pd.DataFrame({'rounds': g.size(), 'samples/s (median)': g['samples/s'].median(), 'x late fusion (median)': g['x late fusion'].median(),
+                         'x late fusion (min)': g['x late fusion'].min(), 'x late fusion (max)': g['x late fusion'].max()}).loc[names].reset_index()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--n', type=int, default=600, help='phantom patients')
@@ -111,6 +125,7 @@ def main():
     ap.add_argument('--methods', action='store_true', help='MDR-Dx against early and late fusion (fastai learners) instead')
     ap.add_argument('--variant', action='append', default=[], metavar='NAME:KEY=VALUE,...',
                     help="with --methods, another MDR-Dx row with these model options, e.g. 'fast:pixel_taper=True,train_impute_steps=3'")
+    ap.add_argument('--rounds', type=int, default=1, help='with --methods, repeat the run this many times, rotating the order; the table gives medians over rounds')
     a = ap.parse_args()
     torch.set_num_threads(os.cpu_count() or 1)
     warnings.simplefilter('ignore')
@@ -120,7 +135,8 @@ def main():
     import ast, re                   # options split at the commas before a name=: a value may hold commas, e.g. (32, 32, 32, 8)
     variants = {v.split(':', 1)[0]: {kv.split('=', 1)[0]: ast.literal_eval(kv.split('=', 1)[1]) for kv in re.split(r',(?=\s*\w+=)', v.split(':', 1)[1])}
                 for v in a.variant}
-    if a.methods: df = pd.DataFrame(methods(pt, a.bs, a.epochs, a.warmup, variants=variants))
+    if a.methods and a.rounds > 1: df = rounds(pt, a.rounds, a.bs, a.epochs, a.warmup, variants=variants)
+    elif a.methods: df = pd.DataFrame(methods(pt, a.bs, a.epochs, a.warmup, variants=variants))
     else:
         df = pd.DataFrame(measure(pt, a.bs, a.epochs, a.warmup)).drop(columns='spread')
         df['fastai overhead'] = (df['samples/s'].iloc[1] / df['samples/s']).round(3)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_evaluation.ipynb #c5776115
 from __future__ import annotations
-import time, warnings
+import inspect, time, warnings
 from itertools import combinations
 
 import numpy as np
@@ -188,37 +188,41 @@ def cross_validate(table, fit, k: int = 5, protocol: str = 'cv', bs: int = 32, s
     return pd.DataFrame([r for s, _, _ in res for r in s]), pd.concat([rb for _, rb, _ in res], ignore_index=True)
 
 # %% ../nbs/09_evaluation.ipynb #7fba46a4
-def t_interval(values, level: float = .95) -> tuple:
-    "Mean of `values` (NaN dropped) and its Student t-interval: (mean, lo, hi); the interval is NaN for fewer than 2 values"
+def t_interval(values, level: float = .95, test_train: float = 0.) -> tuple:
+    "Mean of `values` (NaN dropped) and its Student t-interval: (mean, lo, hi); NaN interval for fewer than 2 values; `test_train` > 0: corrected for overlapping training sets"
     v = np.asarray(values, dtype=float); v = v[~np.isnan(v)]
     m = v.mean() if len(v) else np.nan
-    h = stats.t.ppf((1 + level) / 2, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)) if len(v) > 1 else np.nan
+    # Nadeau & Bengio (2003), corrected resampled t: Var(mean) = (1/J + n_test/n_train) s^2 over J overlapping folds
+    h = stats.t.ppf((1 + level) / 2, len(v) - 1) * v.std(ddof=1) * np.sqrt(1 / len(v) + test_train) if len(v) > 1 else np.nan
     return float(m), float(m - h), float(m + h)
 
-def summarize(scores: pd.DataFrame, level: float = .95) -> pd.DataFrame:
-    "Mean and t-interval over folds of each method and metric"
+def summarize(scores: pd.DataFrame, level: float = .95, test_train: float = 0.) -> pd.DataFrame:
+    "Mean and t-interval over folds (and repeats) of each method and metric; `test_train` as in `t_interval`"
     def ci(v):
-        m, lo, hi = t_interval(v, level)
+        m, lo, hi = t_interval(v, level, test_train)
         return pd.Series(dict(mean=m, lo=lo, hi=hi, folds=int(v.notna().sum())))
     return scores.groupby(['method', 'metric']).value.apply(ci).unstack()
 
 # %% ../nbs/09_evaluation.ipynb #b73acec1
 def benchmark(tables: dict, fit_for, methods, k: int = 5, bs: int = 32, cohort_bs: dict | None = None, seed: int = 0,
-              rates=(0, .3, .5, .8), scenarios: str | None = 'single', n_boot: int = 200, n_jobs: int = 1):
-    "`cross_validate` of each of `methods` on each of `tables` ({cohort: PatientTable}): (scores, robustness, fit seconds) with a `cohort` column"
+              rates=(0, .3, .5, .8), scenarios: str | None = 'single', n_boot: int = 200, n_jobs: int = 1, repeats: int | dict = 1):
+    "`cross_validate` of each of `methods` on each of `tables` ({cohort: PatientTable}): (scores, robustness, fit seconds) with a `cohort` column; `repeats`: the CV repeated with seeds `seed`, `seed` + 1, ... (an int, or {cohort: repeats})"
     tasks, keys = [], []
+    takes_seed = len(inspect.signature(fit_for).parameters) > 1          # fit_for(name, seed): each repeat fits with its own seed
     for c, t in tables.items():
-        folds = _cv_folds(t, k, 'cv', seed)
-        for name in methods:
-            if name.startswith('unimodal ') and name.split(' ', 1)[1] not in t.names: continue   # a modality this cohort lacks
-            fit = fit_for(name)
-            for i, sp in enumerate(folds):
-                tasks.append((t, fit, i, sp, (cohort_bs or {}).get(c, bs), seed, rates, scenarios, name, n_boot))
-                keys.append((c, name, i))
+        for r in range(repeats.get(c, 1) if isinstance(repeats, dict) else repeats):
+            s = seed + r
+            folds = _cv_folds(t, k, 'cv', s)
+            for name in methods:
+                if name.startswith('unimodal ') and name.split(' ', 1)[1] not in t.names: continue   # a modality this cohort lacks
+                fit = fit_for(name, s) if takes_seed else fit_for(name)
+                for i, sp in enumerate(folds):
+                    tasks.append((t, fit, r * k + i, sp, (cohort_bs or {}).get(c, bs), s, rates, scenarios, name, n_boot))
+                    keys.append((c, name, r * k + i, r))
     res = _run_folds(tasks, n_jobs)
-    scores = pd.DataFrame([dict(r, cohort=c) for (c, _, _), (s, _, _) in zip(keys, res) for r in s])
-    robust = pd.concat([rb.assign(cohort=c) for (c, _, _), (_, rb, _) in zip(keys, res)], ignore_index=True)
-    times = pd.DataFrame([dict(cohort=c, method=m, fold=i, seconds=secs) for (c, m, i), (_, _, secs) in zip(keys, res)])
+    scores = pd.DataFrame([dict(r, cohort=c, repeat=rp) for (c, _, _, rp), (s, _, _) in zip(keys, res) for r in s])
+    robust = pd.concat([rb.assign(cohort=c, repeat=rp) for (c, _, _, rp), (_, rb, _) in zip(keys, res)], ignore_index=True)
+    times = pd.DataFrame([dict(cohort=c, method=m, fold=i, repeat=rp, seconds=secs) for (c, m, i, rp), (_, _, secs) in zip(keys, res)])
     return scores, robust, times
 
 # %% ../nbs/09_evaluation.ipynb #6beb451d

@@ -100,7 +100,7 @@ def pixel_target(x, size: int):
 class MDRDx(Configurable, nn.Module):
     "The MDR-Dx model: encoders -> (latent diffusion imputation) -> knowledge-biased fusion -> head, with decoders"
     # options added after models were first saved, at the values that rebuild those models (`from_pretrained` fills them in)
-    added_options = dict(lambda_fused=0., impute_heads=False, head_dropout=0., mix_lr=1., head_prior=0.)
+    added_options = dict(lambda_fused=0., impute_heads=False, head_dropout=0., mix_lr=1., head_prior=0., pixel_widths=None)
     def __init__(self,
                  specs,                    # the modalities' `ModalitySpec`s, in the order of the presence mask's columns
                  n_features: dict,         # tabular modality -> width of its normalised panel (values and missing flags)
@@ -147,7 +147,7 @@ class MDRDx(Configurable, nn.Module):
                  pixel_taper=False,        # the pixel decoder's channels halve at each upsampling step (faster, measured less accurate)
                  pixel_size=None,          # the pixel decoder's output side (16 or 32: the image average-pooled to it; None: the image's own)
                  pixel_rows=None,          # in training, decode the pixels of at most this many rows per batch (None: every observed row)
-                 pixel_widths=None,        # the pixel decoder's channels after each upsampling, coarse to fine, e.g. (32, 32, 32, 8) (None: 32 each)
+                 pixel_widths=(32, 32, 32, 8),  # the pixel decoder's channels after each upsampling, coarse to fine (None: 32 each)
                  mix_lr=1.,                # the mixing weights (head weights, gate, imputed heads' offsets) learn this many times faster
                  head_prior=0.):           # the head weights start at this multiple of the knowledge graph's `log_prior` (0: equal)
         super().__init__()
