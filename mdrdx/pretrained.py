@@ -48,7 +48,7 @@ IU_CXR_LICENCE = ("Non-commercial research use only. The weights are derived fro
 
 # %% ../nbs/16_pretrained.ipynb #137f7995
 PHANTOM_RELEASE = Release(
-    'phantom', 'phantom', '3',               # 2: per-modality heads, gated fused path, z0 denoiser; 3: learned head weights
+    'phantom', 'phantom', '4',               # 2: per-modality heads, gated fused path, z0 denoiser; 3: learned head weights; 4: 8 channels in the pixel decoder's last layer
     options=dict(n=600, data_seed=0, img_size=64, vol_size=32, epochs=10, lr=3e-3, bs=32, d_model=64,
                  image='mobilenetv3_small_050', masking=.5, n_boot=1000),
     data=("The mdrdx phantom cohort (mdrdx.data.phantom, generator version {phantom_version}, seed {data_seed}): {n} procedurally "
