@@ -315,6 +315,24 @@ def prediction_frame(learn, dl, pr):
     df['reason'] = [None if ok else why.get(pid, 'no usable modality') for pid, ok in zip(table.ids, has_p)]
     return df
 
+# %% ../nbs/90_cli.ipynb #ee4de64e
+def _fit_cli_band(learn, dl, level: float, k: int, min_patients: int = 10):
+    "The conformal band's scale `q`, calibrated on the complete patients of `dl` with modalities hidden at random; says so"
+    if not getattr(learn.model, 'use_diffusion', False): raise ValueError("--band needs an MDR-Dx model that imputes with its diffusion model")
+    if learn.model.task == 'multiclass': raise ValueError("--band is for binary and multi-label targets")
+    n_cal = int(dl.dataset.presence.all(1).sum())
+    if n_cal < min_patients:
+        raise ValueError(f"--band calibrates on the table's patients with every modality: {n_cal} found, at least {min_patients} needed")
+    with _quiet_libraries(): q = learn.fit_band(dl, k=k, level=level)
+    print(f"risk bands: {level:.0%} conformal, calibrated on the {n_cal} complete patients of this table with modalities hidden at random")
+    return q
+
+def _add_band(learn, dl, wi, df, level: float, k: int):
+    "Columns `lo_<label>`, `hi_<label>`: each risk's conformal band (`_fit_cli_band`)"
+    from mdrdx.uncertainty import risk_band
+    lo, hi = risk_band(wi, _fit_cli_band(learn, dl, level, k))
+    for j, c in enumerate(learn.dls.train.dataset.target.columns): df[f'lo_{c}'], df[f'hi_{c}'] = lo[:, j].numpy(), hi[:, j].numpy()
+
 # %% ../nbs/90_cli.ipynb #b7bf253d
 @command
 def predict(model:str,            # a saved model (directory), a fastai export (.pkl) or a release's name
@@ -323,18 +341,23 @@ def predict(model:str,            # a saved model (directory), a fastai export (
             n:int=5,              # DDIM imputations per patient (the spread is the uncertainty), and draws for `flip` and `next_test`
             steps:int=10,         # DDIM steps
             w:float=1.,           # classifier-free guidance scale
+            band:float=0.,        # add each risk's conformal band of this level (e.g. 0.8), calibrated on the table's complete patients (0: none)
             sep:str=None, encoding:str=None):
     "Predict with uncertainty for every patient of a CSV: one row each, with what was missing, failed or imputed"
     from mdrdx.learner import patients_dl
     if not Path(csv).is_file(): raise FileNotFoundError(f"no patient table at {csv}")
+    if band and not 0 < band < 1: raise ValueError(f"--band is a coverage level between 0 and 1 (e.g. 0.8), not {band}")
     learn = _load_model(model)
     dl = patients_dl(learn, csv, sep=sep, encoding=encoding)
     with _quiet_libraries(): pr = learn.predict_uncertain(dl=dl, n=n, steps=steps, w=w)
     df = prediction_frame(learn, dl, pr)
     if getattr(learn.model, 'use_diffusion', False) and hasattr(learn.model, 'diagnose'):   # what the missing part could change
         from mdrdx.uncertainty import what_if, patient_summary
-        with _quiet_libraries(): ps = patient_summary(what_if(learn, dl, k=n))
+        with _quiet_libraries(): wi = what_if(learn, dl, k=n)
+        ps = patient_summary(wi)
         df[['flip', 'next_test', 'next_change']] = ps[['flip', 'next_test', 'next_change']].values
+        if band: _add_band(learn, dl, wi, df, band, n)
+    elif band: raise ValueError("--band needs an MDR-Dx model that imputes with its diffusion model")
     df.to_csv(out, index=False)
     print(df.head(10).round(3).to_string(index=False))
     print('\n' + dl.dataset.table.summary())
@@ -367,6 +390,7 @@ def report(model:str=None,          # a saved model (directory), a fastai export
            limit:int=None,          # only the first LIMIT patients of the CSV
            card:str=None,           # a model card saved as JSON (default: the checkpoint's own, else research use only)
            sort:str='risk',         # order of the index: risk, uncertainty or patient
+           band:float=0.,           # show each risk's conformal band of this level (e.g. 0.8), calibrated on the CSV's complete patients (0: none)
            sep:str=None, encoding:str=None):
     "Explanation reports (static HTML pages) for the patients of a CSV"
     from mdrdx.learner import patients_dl
@@ -374,6 +398,7 @@ def report(model:str=None,          # a saved model (directory), a fastai export
     if model is None or data is None:
         raise ValueError("mdrdx report needs --model (a saved model or a checkpoint's name) and --data (a patient CSV)")
     if not Path(data).is_file(): raise FileNotFoundError(f"no patient table at {data}")
+    if band and not 0 < band < 1: raise ValueError(f"--band is a coverage level between 0 and 1 (e.g. 0.8), not {band}")
     learn = _load_model(model)
     dl = patients_dl(learn, data, sep=sep, encoding=encoding)
     table = dl.dataset.table
@@ -383,7 +408,8 @@ def report(model:str=None,          # a saved model (directory), a fastai export
     idxs = [i for i in rows if table.ids[i] not in bad]
     if not idxs: raise ValueError(f"none of the {len(rows)} patients has a modality the model can use: {table.summary()}")
     t0 = time.time()
-    with _quiet_libraries(): index = cohort_report(learn, out, dl=dl, idxs=idxs, card=card, n=n, steps=steps, sort=sort)
+    bq = (_fit_cli_band(learn, dl, band, n), band) if band else None
+    with _quiet_libraries(): index = cohort_report(learn, out, dl=dl, idxs=idxs, card=card, n=n, steps=steps, sort=sort, band=bq)
     print(f"{len(idxs)} patient pages and their index written to {index} in {time.time() - t0:.0f}s")
     skipped = [p for p in table.ids[rows] if p in bad]
     if skipped: print(f"{len(skipped)} patient(s) without a page, nothing usable: " + '; '.join(f"{p} ({bad[p]})" for p in skipped[:10]))

@@ -18,7 +18,7 @@ from .explain import plot_modality_attribution, plot_labs, plot_volume_cam, _sha
 from .interpret import MDRDxInterpretation
 from .learner import patients_dl
 from .evaluation import auroc, bootstrap_ci, subgroup_report
-from .uncertainty import what_if, next_test
+from .uncertainty import what_if, next_test, risk_band
 from fastcore.basics import patch
 from fastai.learner import Learner
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -319,8 +319,8 @@ def _lab_panel(interp, i: int, n: str, present: bool, status: str, ex: dict, tar
 
 # %% ../nbs/13_report.ipynb #c9449b71
 def patient_context(interp: MDRDxInterpretation, pr, i: int, card: ModelCard, text_method: str = 'saliency',
-                    image_method: str | None = None, layer=None, dpi: int = 80, wi=None) -> dict:
-    "Everything the patient page of patient `i` shows (its explanation from `interp.explain`, figures as PNG data URIs; `wi`: `what_if` of the same patients)"
+                    image_method: str | None = None, layer=None, dpi: int = 80, wi=None, band=None) -> dict:
+    "Everything the patient page of patient `i` shows (its explanation from `interp.explain`, figures as PNG data URIs; `wi`: `what_if` of the same patients; `band`: (q, level) of `Learner.fit_band`)"
     model, names, specs = interp.model, interp.names, interp.specs
     draws = pr.samples[:, i].float().numpy()                                   # [n, n_out]
     t = int(draws.mean(0).argmax())                                            # explain the finding with the highest mean
@@ -348,7 +348,7 @@ def patient_context(interp: MDRDxInterpretation, pr, i: int, card: ModelCard, te
     for k, n in enumerate(names):
         key = 'images' if kinds[n].is_imaging else {ModalityKind.text: 'texts', ModalityKind.tabular: 'labs'}.get(kinds[n])
         if key: ctx[key].append(panels[key](interp, i, n, bool(pres[k]), status[n], ex, classes[t], dpi))
-    ctx['acquire'] = _acquire_context(wi, i, t)
+    ctx['acquire'] = _acquire_context(wi, i, t, band)
     ctx['explanation'] = ex
     return ctx
 
@@ -367,8 +367,8 @@ def _card(learn, card):
     return card
 
 def patient_report(learn: Learner, i: int, path, dl=None, card: ModelCard | None = None, n: int = 5, steps: int | None = None,
-                   text_method: str = 'saliency', image_method: str | None = None, layer=None, dpi: int = 80, base=None) -> Path:
-    "Write the explanation page of patient `i` of `dl` (default: the validation set) to `path` (an .html file, or a directory for `<id>.html`)"
+                   text_method: str = 'saliency', image_method: str | None = None, layer=None, dpi: int = 80, base=None, band=None) -> Path:
+    "Write the explanation page of patient `i` of `dl` (default: the validation set) to `path` (an .html file, or a directory for `<id>.html`); `band`: (q, level) from `Learner.fit_band`"
     path = Path(path).expanduser()
     if path.suffix.lower() not in ('.html', '.htm'): folder, file = _out_dir(path), None
     else:
@@ -376,7 +376,7 @@ def patient_report(learn: Learner, i: int, path, dl=None, card: ModelCard | None
         folder, file = _out_dir(path.parent), path
     card = _card(learn, card)
     interp, pr = explain_patients(learn, dl, [i], n=n, steps=steps, base=base)
-    ctx = patient_context(interp, pr, 0, card, text_method, image_method, layer, dpi, wi=_what_if_for(learn, interp.dl, n))
+    ctx = patient_context(interp, pr, 0, card, text_method, image_method, layer, dpi, wi=_what_if_for(learn, interp.dl, n), band=band)
     return _write_patient(ctx, file or folder / f"{_slug(ctx['patient']['id'])}.html")
 
 # %% ../nbs/13_report.ipynb #10a0d144
@@ -387,13 +387,16 @@ def _what_if_for(learn: Learner, dl, n: int):
     if bool(dl.dataset.presence.all()): return None
     return what_if(learn, dl, k=max(n, 2))
 
-def _acquire_context(wi, i: int, t: int) -> dict | None:
-    "What the page shows of `wi` for patient `i` and finding `t`: the risk range and flip chance, and the ranked missing modalities"
+def _acquire_context(wi, i: int, t: int, band=None) -> dict | None:
+    "What the page shows of `wi` for patient `i` and finding `t`: the risk range and flip chance, the ranked missing modalities, and with `band` = (q, level) the calibrated band"
     if wi is None or bool(wi.presence[i].all()) or not bool(torch.isfinite(wi.probs[i]).all()): return None
     full, p = wi.full[:, i, t].numpy(), float(wi.probs[i, t])
     nt = next_test(wi, output=t)
     nt = nt[nt.patient == wi.ids[i]]
-    return dict(n=len(full), risk=p, lo=float(np.quantile(full, .1)), hi=float(np.quantile(full, .9)),
+    if band is not None:
+        lo, hi = risk_band(wi, band[0])
+        band = dict(lo=float(lo[i, t]), hi=float(hi[i, t]), level=float(band[1]))
+    return dict(n=len(full), risk=p, lo=float(np.quantile(full, .1)), hi=float(np.quantile(full, .9)), band=band,
                 flip=float(((full >= .5) != (p >= .5)).mean()),
                 tests=[dict(modality=r.modality, change=float(r.change), flip=float(r.flip), rank=int(r['rank'])) for _, r in nt.iterrows()])
 
@@ -402,8 +405,8 @@ _SORTS = {'risk': 'risk', 'uncertainty': 'spread', 'patient': 'id'}
 
 def cohort_report(learn: Learner, path, dl=None, idxs=None, card: ModelCard | None = None, n: int = 5, steps: int | None = None,
                   sort: str | None = 'risk', text_method: str = 'saliency', image_method: str | None = None, layer=None,
-                  dpi: int = 80, title: str | None = None, base=None) -> Path:
-    "Write one explanation page per patient `idxs` of `dl` (default: all of the validation set) and `index.html` linking them, into directory `path`"
+                  dpi: int = 80, title: str | None = None, base=None, band=None) -> Path:
+    "Write one explanation page per patient `idxs` of `dl` (default: all of the validation set) and `index.html` linking them, into directory `path`; `band`: (q, level) from `Learner.fit_band`"
     if sort is not None and sort not in _SORTS: raise ValueError(f"sort by one of {list(_SORTS)} (or None: the data's order), not {sort!r}")
     folder = _out_dir(path)
     card = _card(learn, card)
@@ -411,7 +414,7 @@ def cohort_report(learn: Learner, path, dl=None, idxs=None, card: ModelCard | No
     wi = _what_if_for(learn, interp.dl, n)
     rows, used = [], set()
     for i in range(len(interp)):
-        ctx = patient_context(interp, pr, i, card, text_method, image_method, layer, dpi, wi=wi)
+        ctx = patient_context(interp, pr, i, card, text_method, image_method, layer, dpi, wi=wi, band=band)
         p = ctx['patient']
         name = _slug(p['id'])
         if name in used or name == 'index': name = f'{name}-{i}'

@@ -4,19 +4,22 @@
 
 # %% ../nbs/12b_uncertainty.ipynb #25cd1cae
 from __future__ import annotations
+import math
 from typing import NamedTuple
 import numpy as np
 import pandas as pd
 import torch
+from scipy import stats
 from .learner import no_metrics   # first: mdrdx.core quiets fastai's import
 from fastai.learner import Learner
 from fastcore.basics import patch
 from .model import batch_rows
-from .evaluation import auroc, bootstrap_ci, calibration
+from .evaluation import auroc, bootstrap_ci, calibration, predict_with, drop_rate
 
 # %% auto #0
-__all__ = ['WhatIf', 'what_if', 'risk_spread', 'next_test', 'patient_summary', 'margin', 'error_auroc', 'risk_coverage',
-           'reveal_test', 'temperature_scale', 'fit_temperature', 'ece_ci']
+__all__ = ['WhatIf', 'what_if', 'risk_spread', 'flip_chance', 'next_test', 'patient_summary', 'margin', 'error_auroc',
+           'risk_coverage', 'band_coverage', 'reveal_scores', 'fit_band', 'risk_band', 'reveal_test',
+           'temperature_scale', 'fit_temperature', 'ece_ci']
 
 # %% ../nbs/12b_uncertainty.ipynb #d1d2f220
 class WhatIf(NamedTuple):
@@ -115,6 +118,19 @@ def risk_spread(w: WhatIf, thresh: float = .5, outputs=None) -> pd.DataFrame:
                              hi=q[1].reshape(-1).numpy(), flip=flips.reshape(-1).numpy(),
                              n_missing=np.repeat((~w.presence).sum(1).numpy(), O)))
 
+# %% ../nbs/12b_uncertainty.ipynb #f2b6f56a
+def _logit(p): return torch.logit(p.clamp(1e-6, 1 - 1e-6))
+
+def flip_chance(w: WhatIf, thresh: float = .5) -> torch.Tensor:
+    "[N, n_out] the smooth flip probability: the draws' risks as normal on the logit scale, the chance of the other side of `thresh` (0 with nothing missing)"
+    if w.task == 'multiclass': raise ValueError("flip_chance is for binary and multi-label targets; for a multi-class one use risk_spread's flip")
+    lt, lg = math.log(thresh / (1 - thresh)), _logit(w.full)
+    mu, sd = lg.mean(0), lg.std(0, unbiased=False)
+    side = torch.where(_logit(w.probs) >= lt, 1., -1.)
+    chance = 0.5 * torch.erfc(side * (mu - lt) / sd.clamp_min(1e-12) / math.sqrt(2))    # Phi(-side (mu - lt) / sd)
+    chance = torch.where(sd > 1e-9, chance, torch.zeros_like(chance))
+    return chance.masked_fill(~torch.isfinite(w.probs), float('nan'))
+
 # %% ../nbs/12b_uncertainty.ipynb #3e693677
 def next_test(w: WhatIf, costs: dict | None = None, thresh: float = .5, output: int | None = None, by: str = 'change') -> pd.DataFrame:
     "Per patient and missing modality: expected change of the risk if it were measured, its spread over the draws, flip probability, cost and rank by `by` per cost (1: order this one)"
@@ -185,6 +201,73 @@ def risk_coverage(probs, y, score, task: str = 'binary', coverages=(1., .9, .8, 
         rows.append(dict(coverage=c, n=len(keep), auroc=auroc(p[keep], y[keep], task),
                          error=float(_wrong(p[keep], y[keep], task, thresh).mean())))
     return pd.DataFrame(rows)
+
+# %% ../nbs/12b_uncertainty.ipynb #d252e3a7
+def _revealed(w: WhatIf, revealed, revealed_presence):
+    "The risks with everything measured as a tensor, and the rows to score: complete there, something missing in `w`"
+    r = torch.as_tensor(np.asarray(revealed, dtype=np.float32))
+    rp = torch.as_tensor(np.asarray(revealed_presence)).bool()
+    if r.shape != w.probs.shape or rp.shape != w.presence.shape:
+        raise ValueError(f"revealed {tuple(r.shape)} and revealed_presence {tuple(rp.shape)} must match the draws' patients: "
+                         f"{tuple(w.probs.shape)} and {tuple(w.presence.shape)}")
+    rows = rp.all(1) & ~w.presence.all(1) & torch.isfinite(w.probs).all(1) & torch.isfinite(r).all(1)
+    if not rows.any(): raise ValueError("no patient is complete in revealed_presence and misses a modality in the draws")
+    return r, rows
+
+def band_coverage(w: WhatIf, revealed, revealed_presence, q=(.1, .9), band=None, level: float | None = None) -> pd.Series:
+    "How often the risk with everything measured lies in the draws' `q` band, or in `band` = (lo, hi) [N, n_out] of nominal `level` (`coverage`); the `nominal` rate, the misses `below` and `above`, the band's mean `width`"
+    r, rows = _revealed(w, revealed, revealed_presence)
+    if band is None:
+        lo, hi = torch.quantile(w.full[:, rows], torch.tensor(q, dtype=w.full.dtype), dim=0)
+        nominal = (q[1] - q[0]) * (len(w.full) - 1) / (len(w.full) + 1)    # an exchangeable draw between the interpolated quantiles
+    else:
+        if level is None: raise ValueError("a band needs its nominal `level`")
+        lo, hi = (torch.as_tensor(b)[rows] for b in band); nominal = level
+    r = r[rows]
+    return pd.Series(dict(coverage=float(((r >= lo) & (r <= hi)).float().mean()), nominal=nominal, below=float((r < lo).float().mean()),
+                          above=float((r > hi).float().mean()), width=float((hi - lo).mean()), n=int(r.numel())))
+
+def reveal_scores(w: WhatIf, revealed, revealed_presence, thresh: float = .5) -> pd.DataFrame:
+    "Per uncertainty score: AUROC for 'the decision flips once everything is measured' and Spearman's rho with the risk's change; binary and multi-label"
+    if w.task == 'multiclass': raise ValueError("reveal_scores is for binary and multi-label targets")
+    r, rows = _revealed(w, revealed, revealed_presence)
+    p, r, full = w.probs[rows], r[rows], w.full[:, rows]
+    flipped = ((r >= thresh) != (p >= thresh)).numpy().reshape(-1)
+    change = (r - p).abs().numpy().reshape(-1)
+    scores = {'spread': full.std(0, unbiased=False), 'flip frequency': ((full >= thresh) != (p >= thresh)).float().mean(0),
+              'flip chance': flip_chance(w, thresh)[rows], 'margin': -(p - thresh).abs()}
+    out = [dict(score=k, flip_auroc=auroc(v.numpy().reshape(-1), flipped, 'binary'),
+                change_rho=float(stats.spearmanr(v.numpy().reshape(-1), change).statistic)) for k, v in scores.items()]
+    return pd.DataFrame(out).set_index('score').assign(n=len(change), flips=int(flipped.sum()))
+
+# %% ../nbs/12b_uncertainty.ipynb #af62dfe3
+def _band_sd(w: WhatIf, floor: float, spread: bool):
+    "The band's unit per patient and output: the sd of the draws' logits plus `floor` (`spread=False`: 1, a width shared by all)"
+    return _logit(w.full).std(0, unbiased=False) + floor if spread else torch.ones_like(w.probs)
+
+def fit_band(w: WhatIf, revealed, revealed_presence, level: float = .8, floor: float = .01, spread: bool = True) -> torch.Tensor:
+    "Per output: the split-conformal scale `q` of the risk band, from calibration patients whose hidden modalities were revealed"
+    if w.task == 'multiclass': raise ValueError("fit_band is for binary and multi-label targets")
+    r, rows = _revealed(w, revealed, revealed_presence)
+    s = (_logit(r[rows]) - _logit(w.probs[rows])).abs() / _band_sd(w, floor, spread)[rows]
+    n = len(s)
+    return torch.quantile(s, min(1., math.ceil((n + 1) * level) / n), dim=0)
+
+def risk_band(w: WhatIf, q, floor: float = .01, spread: bool = True):
+    "(lo, hi) [N, n_out]: the calibrated band of the risk once everything is measured (`q` from `fit_band` with the same `floor` and `spread`); a point where nothing is missing"
+    lp, half = _logit(w.probs), torch.as_tensor(q, dtype=w.probs.dtype) * _band_sd(w, floor, spread)
+    half = torch.where(w.presence.all(1, keepdim=True), torch.zeros_like(half), half)
+    return torch.sigmoid(lp - half), torch.sigmoid(lp + half)
+
+# %% ../nbs/12b_uncertainty.ipynb #c341fcb2
+@patch
+def fit_band(self: Learner, dl=None, k: int = 8, rate: float = .5, level: float = .8, floor: float = .01, spread: bool = True,
+             seed: int = 0) -> torch.Tensor:
+    "The risk band's conformal scale from `dl`'s complete patients (default: the validation set), each present modality hidden with probability `rate`"
+    dl = self.dls.valid if dl is None else dl
+    w = what_if(self, dl, k, edit=drop_rate(rate, seed))
+    p, _, _, pres = predict_with(self, dl, None, with_presence=True)   # the same patients with nothing hidden
+    return fit_band(w, p, pres, level, floor, spread)
 
 # %% ../nbs/12b_uncertainty.ipynb #95a972db
 @torch.no_grad()
