@@ -242,10 +242,10 @@ def reveal_scores(w: WhatIf, revealed, revealed_presence, thresh: float = .5) ->
 
 # %% ../nbs/12b_uncertainty.ipynb #af62dfe3
 def _band_sd(w: WhatIf, floor: float, spread: bool):
-    "The band's unit per patient and output: the sd of the draws' logits plus `floor` (`spread=False`: 1, a width shared by all)"
+    "The band's unit per patient and output: 1, a width shared by all (`spread=True`: the sd of the draws' logits plus `floor`)"
     return _logit(w.full).std(0, unbiased=False) + floor if spread else torch.ones_like(w.probs)
 
-def fit_band(w: WhatIf, revealed, revealed_presence, level: float = .8, floor: float = .01, spread: bool = True) -> torch.Tensor:
+def fit_band(w: WhatIf, revealed, revealed_presence, level: float = .8, floor: float = .01, spread: bool = False) -> torch.Tensor:
     "Per output: the split-conformal scale `q` of the risk band, from calibration patients whose hidden modalities were revealed"
     if w.task == 'multiclass': raise ValueError("fit_band is for binary and multi-label targets")
     r, rows = _revealed(w, revealed, revealed_presence)
@@ -253,7 +253,7 @@ def fit_band(w: WhatIf, revealed, revealed_presence, level: float = .8, floor: f
     n = len(s)
     return torch.quantile(s, min(1., math.ceil((n + 1) * level) / n), dim=0)
 
-def risk_band(w: WhatIf, q, floor: float = .01, spread: bool = True):
+def risk_band(w: WhatIf, q, floor: float = .01, spread: bool = False):
     "(lo, hi) [N, n_out]: the calibrated band of the risk once everything is measured (`q` from `fit_band` with the same `floor` and `spread`); a point where nothing is missing"
     lp, half = _logit(w.probs), torch.as_tensor(q, dtype=w.probs.dtype) * _band_sd(w, floor, spread)
     half = torch.where(w.presence.all(1, keepdim=True), torch.zeros_like(half), half)
@@ -261,7 +261,7 @@ def risk_band(w: WhatIf, q, floor: float = .01, spread: bool = True):
 
 # %% ../nbs/12b_uncertainty.ipynb #c341fcb2
 @patch
-def fit_band(self: Learner, dl=None, k: int = 8, rate: float = .5, level: float = .8, floor: float = .01, spread: bool = True,
+def fit_band(self: Learner, dl=None, k: int = 8, rate: float = .5, level: float = .8, floor: float = .01, spread: bool = False,
              seed: int = 0) -> torch.Tensor:
     "The risk band's conformal scale from `dl`'s complete patients (default: the validation set), each present modality hidden with probability `rate`"
     dl = self.dls.valid if dl is None else dl
