@@ -263,9 +263,12 @@ def risk_band(w: WhatIf, q, floor: float = .01, spread: bool = False):
 @patch
 def fit_band(self: Learner, dl=None, k: int = 8, rate: float = .5, level: float = .8, floor: float = .01, spread: bool = False,
              seed: int = 0) -> torch.Tensor:
-    "The risk band's conformal scale from `dl`'s complete patients (default: the validation set), each present modality hidden with probability `rate`"
+    "The risk band's conformal scale from `dl`'s complete patients (default: the validation set), each present modality hidden with probability `rate`; `k` draws only with `spread`"
     dl = self.dls.valid if dl is None else dl
-    w = what_if(self, dl, k, edit=drop_rate(rate, seed))
+    if spread: w = what_if(self, dl, k, edit=drop_rate(rate, seed))
+    else:                                                               # one width: the predictions alone, no draws
+        ph, _, _, hid = predict_with(self, dl, drop_rate(rate, seed), with_presence=True)
+        w = WhatIf(torch.as_tensor(ph), None, None, torch.as_tensor(hid), None, list(self.model.names), self.model.task, None)
     p, _, _, pres = predict_with(self, dl, None, with_presence=True)   # the same patients with nothing hidden
     return fit_band(w, p, pres, level, floor, spread)
 
