@@ -76,6 +76,7 @@ CONFIGS = {                                                        # name: (meth
     'default+rec.03': ('mdrdx', dict(lambda_rec=.03), {}),        # ... at 0.03
     'default+hp': ('mdrdx', dict(head_prior=1.), {}),             # today's defaults, the head weights starting at the knowledge graph's log-prior
     'default+hp+mix10': ('mdrdx', dict(head_prior=1., mix_lr=10.), {}),       # ... and the mixing weights learning 10x faster
+    'default+DF': ('mdrdx', {}, dict(finish_denoiser=4000)),       # today's defaults, and `DenoiserFinish` after training (the denoiser alone on the frozen latents)
 }
 
 IMAGES = {'mnv3': dict(image='mobilenetv3_small_050'),          # --image: the X-ray backbone (the benchmark experiments' is mnv3)

@@ -29,8 +29,9 @@ from sklearn import metrics as skm
 
 # %% auto #0
 __all__ = ['FORMAT', 'drop_modalities', 'ModalityMasking', 'SkipEmptyRows', 'TargetToModel', 'MDRDxCallback', 'LossTerm',
-           'DenoiserRefit', 'macro_auroc', 'specificity_score', 'multiclass_auroc', 'multiclass_specificity',
-           'mdrdx_metrics', 'mdrdx_learner', 'Predictions', 'no_metrics', 'patients_dl', 'from_pretrained']
+           'DenoiserRefit', 'training_latents', 'finish_denoiser', 'DenoiserFinish', 'macro_auroc', 'specificity_score',
+           'multiclass_auroc', 'multiclass_specificity', 'mdrdx_metrics', 'mdrdx_learner', 'Predictions', 'no_metrics',
+           'patients_dl', 'from_pretrained']
 
 # %% ../nbs/07_learner.ipynb #b0a3912c
 def drop_modalities(presence: torch.Tensor, p: float, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -209,6 +210,74 @@ class DenoiserRefit(Callback):
                 opt.zero_grad(); loss.backward(); opt.step(); sched.step()
                 self.losses.append(loss.item())
 
+# %% ../nbs/07_learner.ipynb #d63ee838
+@torch.no_grad()
+def training_latents(model, dl):
+    "The (standardised, if the model's diffusion works on standardised latents) latents [N, M, D] and presence [N, M] of `dl`'s patients with a modality, in evaluation mode"
+    was = model.training; model.eval()
+    L, P = [], []
+    try:
+        for b in dl.new(shuffle=False, drop_last=False):
+            pres = b[1].bool()
+            ok = pres.any(1)
+            if not ok.any(): continue
+            inputs, pres = batch_rows(b[0], ok), pres[ok]
+            _, lat = model.encode(inputs, pres)
+            L.append(model._standardize(lat, pres)); P.append(pres)
+    finally: model.train(was)
+    return torch.cat(L), torch.cat(P)
+
+# %% ../nbs/07_learner.ipynb #e492b128
+def finish_denoiser(model, dl, max_steps: int = 4000, every: int = 250, patience: int = 2, holdout: float = .2,
+                    lr: float = 1e-3, bs: int = 128, seed: int = 0) -> pd.DataFrame:
+    "Fit `model`'s denoiser alone on the frozen latents of `dl`'s patients, keeping the state with the lowest loss on a held-out `holdout` of them -> the checks (step, held-out L_diff, best)"
+    if getattr(model, 'diffusion', None) is None or not hasattr(model, 'encode'):
+        raise ValueError(f"finish_denoiser needs an MDR-Dx model with a diffusion imputer, not a {type(model).__name__}")
+    lat, pres = training_latents(model, dl)
+    g = torch.Generator(device=lat.device).manual_seed(seed)
+    order = torch.randperm(len(lat), generator=g, device=lat.device)
+    n_out = max(1, int(round(holdout * len(lat))))
+    if len(lat) - n_out < 2: raise ValueError(f"finish_denoiser needs at least {n_out + 2} patients with a modality, got {len(lat)}")
+    ho, fit = order[:n_out], order[n_out:]
+    den, was = model.diffusion, model.diffusion.training
+    def held_out():                                          # the same noise, times and conditions at every check
+        den.eval()
+        with torch.no_grad():
+            return den.loss(lat[ho], pres[ho], generator=torch.Generator(device=lat.device).manual_seed(seed + 1), repeats=8).item()
+    best, best_state, bad, step = held_out(), copy.deepcopy(den.state_dict()), 0, 0
+    hist = [(0, best)]
+    opt = torch.optim.AdamW(den.parameters(), lr=lr)
+    try:
+        with torch.enable_grad():
+            while step < max_steps and bad < patience:
+                den.train()
+                for _ in range(every):
+                    b = fit[torch.randint(0, len(fit), (min(bs, len(fit)),), generator=g, device=lat.device)]
+                    loss = den.loss(lat[b], pres[b], generator=g)
+                    opt.zero_grad(); loss.backward(); opt.step()
+                step += every
+                v = held_out(); hist.append((step, v))
+                if v < best: best, best_state, bad = v, copy.deepcopy(den.state_dict()), 0
+                else: bad += 1
+    finally: den.load_state_dict(best_state); den.train(was)
+    h = pd.DataFrame(hist, columns=['step', 'held_out_L_diff'])
+    return h.assign(best=h.held_out_L_diff == best)
+
+@patch
+def finish_denoiser(self: Learner, dl=None, **kwargs) -> pd.DataFrame:
+    "`finish_denoiser` on this learner's model and training patients (or `dl`'s), for a model trained without `DenoiserFinish`"
+    return finish_denoiser(self.model, self.dls.train if dl is None else dl, **kwargs)
+
+class DenoiserFinish(Callback):
+    "After training, `finish_denoiser` on the training patients: the denoiser alone on their frozen latents, stopped on a held-out part of them"
+    order = 6
+    def __init__(self, max_steps: int = 4000, seed: int = 0, **kwargs): store_attr('max_steps,seed'); self.kwargs = kwargs
+    def before_train(self): self.trained = True             # fastai also runs before/after_fit for `get_preds`: act after training only
+    def after_fit(self):
+        if not getattr(self, 'trained', False) or not self.max_steps: return
+        self.trained = False
+        self.history = finish_denoiser(self.model, self.dls.train, self.max_steps, seed=self.seed, **self.kwargs)
+
 # %% ../nbs/07_learner.ipynb #918b9ae1
 def macro_auroc(y_true, y_score) -> float:
     "AUROC averaged over the labels (columns) whose validation targets hold both classes"
@@ -258,8 +327,8 @@ def _accuracy_at(thresh: float):
 @delegates(MDRDx.__init__, but=['specs', 'n_features', 'n_out', 'task', 'findings', 'log_prior'])
 def mdrdx_learner(dls, model=None, masking: float = .5, masking_schedule: str = 'sample', metrics=None,
                   loss_func=None, opt_func=Adam, lr: float = 1e-3, cbs=None, seed: int | None = None,
-                  graph='auto', loss_terms=None, refit_denoiser: int = 0, **kwargs) -> Learner:
-    "A fastai `Learner` training MDR-Dx (or `model`) on a `PatientTable`'s `dls`, with modality masking (`masking`=0 turns it off) and `refit_denoiser` steps of `DenoiserRefit` per epoch"
+                  graph='auto', loss_terms=None, refit_denoiser: int = 0, finish_denoiser: int = 0, **kwargs) -> Learner:
+    "A fastai `Learner` training MDR-Dx (or `model`) on a `PatientTable`'s `dls`, with modality masking (`masking`=0 turns it off), `refit_denoiser` steps of `DenoiserRefit` per epoch and at most `finish_denoiser` steps of `DenoiserFinish` after training"
     from mdrdx.core import seed_everything
     if seed is not None:
         seed_everything(seed)
@@ -272,6 +341,7 @@ def mdrdx_learner(dls, model=None, masking: float = .5, masking_schedule: str = 
     if metrics is None: metrics = mdrdx_metrics(task) + [LossTerm(t) for t in loss_terms]
     cbs = ([MDRDxCallback(), SkipEmptyRows(), TargetToModel()] + ([ModalityMasking(masking, masking_schedule, seed=seed)] if masking else [])
            + ([DenoiserRefit(refit_denoiser, seed=seed or 0)] if refit_denoiser and getattr(model, 'diffusion', None) is not None else [])
+           + ([DenoiserFinish(finish_denoiser, seed=seed or 0)] if finish_denoiser and getattr(model, 'diffusion', None) is not None else [])
            + list(cbs or []))
     return Learner(dls, model, loss_func=loss_func, opt_func=opt_func, lr=lr, metrics=metrics, cbs=cbs)
 
