@@ -75,6 +75,7 @@ CONFIGS = {                                                        # name: (meth
     'default+rec.3': ('mdrdx', dict(lambda_rec=.3), {}),          # ... L_rec (latents and pixels) at 0.3 instead of 0.1
     'default+rec.03': ('mdrdx', dict(lambda_rec=.03), {}),        # ... at 0.03
     'default+hp': ('mdrdx', dict(head_prior=1.), {}),             # today's defaults, the head weights starting at the knowledge graph's log-prior
+    'default+ND': ('mdrdx', dict(norm_draws=True), {}),           # today's defaults, each evaluation draw put on the latents' scale before their mean
     'default+hp+mix10': ('mdrdx', dict(head_prior=1., mix_lr=10.), {}),       # ... and the mixing weights learning 10x faster
     'default+DF': ('mdrdx', {}, dict(finish_denoiser=4000)),       # today's defaults, and `DenoiserFinish` after training (the denoiser alone on the frozen latents)
 }

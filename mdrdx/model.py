@@ -142,6 +142,7 @@ class MDRDx(Configurable, nn.Module):
                  diff_prediction='sample', # what the denoiser predicts: 'sample' ($z_0$), 'epsilon' or 'v_prediction'
                  encode_observed=False,    # in training the encoders see every observed modality, only the fused path the masked set
                  impute_mode='sample',     # 'sample': DDIM draws; 'mean': the one-step posterior mean (needs diff_prediction='sample')
+                 norm_draws=False,         # with several draws: each onto the latents' scale, then their mean (False: their mean onto it)
                  head_weights=True,        # learned weights per modality and finding for the heads' logits (False: their mean)
                  head_dropout=0.,          # dropout on each modality's latent before its own head, in training (0: none); a dict: per modality
                  pixel_taper=False,        # the pixel decoder's channels halve at each upsampling step (faster, measured less accurate)
@@ -166,7 +167,7 @@ class MDRDx(Configurable, nn.Module):
             if lp.shape == self.head_w.shape:
                 with torch.no_grad(): self.head_w.copy_(lp * head_prior / self.mix_lr)
         self._init_imputation(use_diffusion, impute_steps, guidance, impute_draws, train_impute_steps, diff_repeats,
-                              diff_standardize, diff_prediction, impute_mode)
+                              diff_standardize, diff_prediction, impute_mode, norm_draws)
         self.lambdas = dict(diff=lambda_diff, rec=lambda_rec, cls=lambda_cls, **(dict(uni=lambda_uni) if unimodal_heads else {}),
                             **(dict(fused=lambda_fused) if unimodal_heads and lambda_fused else {}))
         # encode_observed: in training the encoders (their own heads, the diffusion, the decoders' targets) see every observed
@@ -225,7 +226,7 @@ def _init_heads(self: MDRDx, n_out, unimodal_heads, head_weights, fused_gate, de
 
 @patch
 def _init_imputation(self: MDRDx, use_diffusion, impute_steps, guidance, impute_draws, train_impute_steps, diff_repeats,
-                     diff_standardize, diff_prediction, impute_mode):
+                     diff_standardize, diff_prediction, impute_mode, norm_draws=False):
     "How absent modalities are imputed: DDIM steps, guidance, draws, and the latents' standardisation for the diffusion"
     self.use_diffusion, self.impute_steps, self.guidance = use_diffusion, impute_steps, guidance
     self.impute_draws, self.train_impute_steps, self.diff_repeats = impute_draws, train_impute_steps, diff_repeats
@@ -237,7 +238,7 @@ def _init_imputation(self: MDRDx, use_diffusion, impute_steps, guidance, impute_
     # impute_mode='mean': the one-step posterior mean of a z0-predicting denoiser instead of DDIM samples
     if impute_mode not in ('sample', 'mean'): raise ValueError(f"impute_mode is 'sample' or 'mean', not {impute_mode!r}")
     if impute_mode == 'mean' and diff_prediction != 'sample': raise ValueError("impute_mode='mean' needs diff_prediction='sample'")
-    self.impute_mode = impute_mode
+    self.impute_mode, self.norm_draws = impute_mode, norm_draws
 
 @patch(as_prop=True)
 def needs_target(self: MDRDx) -> bool:
@@ -296,9 +297,11 @@ def _impute(self: MDRDx, zs, presence):
     z_imp = torch.stack([self.diffusion.impute(zs, presence, steps=steps, w=self.guidance, generator=gi,
                                                shared_noise=not self.training,   # eval: a patient's imputation ignores its batch-mates
                                                grad=not self.training)           # ... and is differentiable: explanations follow it
-                         for _ in range(draws)]).mean(0)                       # several draws: their mean
+                         for _ in range(draws)])                               # [draws, B, M, D]
     if self.diff_standardize: z_imp = z_imp * self.lat_std + self.lat_mean
-    return self.latent_norm(z_imp)           # onto the latent space's scale: early on, samples can be far off it
+    # onto the latent space's scale (early on, samples can be far off it); several draws: their mean
+    if getattr(self, 'norm_draws', False): return self.latent_norm(z_imp).mean(0)   # a shrunk mean stays shrunk
+    return self.latent_norm(z_imp.mean(0))    # normalising the mean gives it a single draw's length back
 
 
 @patch
