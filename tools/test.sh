@@ -35,7 +35,16 @@ stage() {  # stage NAME COMMAND...: run it, time it, stop everything if it fails
   results+=(ok)
 }
 
-setup() { bash tools/setup_env.sh; }
+setup() {  # the environment, then what it resolved to: trained models (and so some notebooks' numbers) move with both
+  bash tools/setup_env.sh || return
+  "${MDRDX_VENV:-.venv}/bin/python" -m pip freeze 2>/dev/null > "$ART/pip-freeze.txt"
+  "${MDRDX_VENV:-.venv}/bin/python" - <<'PY'
+import importlib.metadata as md, platform, torch
+pk = ['torch', 'numpy', 'scipy', 'pandas', 'timm', 'transformers', 'diffusers', 'monai', 'captum', 'fastai', 'scikit-image', 'pillow']
+print('resolved:', ', '.join(f'{p} {md.version(p)}' for p in pk))
+print(f'cpu: {platform.machine()}, torch kernels for {torch.backends.cpu.get_cpu_capability()}, {torch.get_num_threads()} threads')
+PY
+}
 
 tree_state() { git status --porcelain; git diff; }
 
