@@ -17,8 +17,8 @@ from .explain import _unwrap, _task, _logits, _targets, _blur, _content, select_
 # %% auto #0
 __all__ = ['CHEX_THRESHOLDS', 'CHEX_CUTOFFS', 'DeletionCurve', 'deletion_curve', 'insertion_curve', 'plot_deletion',
            'localisation', 'threshold_sweep', 'best_threshold', 'smooth_maps', 'best_smoothing',
-           'smoothed_localisation', 'table_masks', 'coarse_maps', 'segment_maps', 'overlap_scores', 'tune_localisation',
-           'chexlocalize', 'random_maps']
+           'smoothed_localisation', 'best_smoothing_by', 'localisation_by', 'table_masks', 'coarse_maps',
+           'segment_maps', 'overlap_scores', 'tune_localisation', 'chexlocalize', 'random_maps']
 
 # %% ../nbs/11b_scoring.ipynb #a3b29628
 class DeletionCurve(NamedTuple):
@@ -160,17 +160,22 @@ def localisation(cams, masks, thresh='otsu', *, tolerance: int = 0, relative: bo
     return pd.DataFrame(rows)
 
 # %% ../nbs/11b_scoring.ipynb #69c8d5b4
-def threshold_sweep(cams, masks, levels=tuple(np.round(np.arange(.1, .95, .05), 2))) -> pd.Series:
-    "Mean Dice of the maps against the masks with Otsu's threshold and at each of `levels` (fractions of each map's range); choose on patients other than the ones you score"
+def threshold_sweep(cams, masks, levels=tuple(np.round(np.arange(.1, .95, .05), 2)), top=()) -> pd.Series:
+    "Mean Dice of the maps against the masks with Otsu's threshold, at each of `levels` (fractions of each map's range) and keeping each map's `top` shares of pixels ('top 0.02': its brightest 2%); choose on patients other than the ones you score"
     out = {'otsu': localisation(cams, masks).dice.mean()}
     for a in levels: out[float(a)] = localisation(cams, masks, float(a), relative=True).dice.mean()
+    for f in top: out[f'top {float(f):g}'] = localisation(cams, masks, float(f)).dice.mean()
     return pd.Series(out, name='dice')
 
 # %% ../nbs/11b_scoring.ipynb #8e51ac53
+def _sweep_kwargs(t) -> dict:
+    "A column of `threshold_sweep` as keyword arguments for `localisation`"
+    if isinstance(t, str) and t.startswith('top '): return dict(thresh=float(t[4:]), relative=False)
+    return dict(thresh=t, relative=t != 'otsu')
+
 def best_threshold(cams, masks, **kwargs) -> dict:
     "The threshold of `threshold_sweep` with the highest mean Dice, as keyword arguments for `localisation`"
-    t = threshold_sweep(cams, masks, **kwargs).idxmax()
-    return dict(thresh=t, relative=t != 'otsu')
+    return _sweep_kwargs(threshold_sweep(cams, masks, **kwargs).idxmax())
 
 # %% ../nbs/11b_scoring.ipynb #f6850b44
 def smooth_maps(cams, sigma: float = 0.) -> np.ndarray:
@@ -184,12 +189,35 @@ def best_smoothing(cams, masks, sigmas=(0, 1, 2, 4), **kwargs) -> dict:
     "The smoothing of `smooth_maps` and threshold of `threshold_sweep` with the highest mean Dice together, as `dict(sigma=, thresh=, relative=)`; choose on patients other than the ones you score"
     sweeps = {s: threshold_sweep(smooth_maps(cams, s), masks, **kwargs) for s in sigmas}
     s = max(sweeps, key=lambda s: sweeps[s].max())              # ties: the least smoothing
-    t = sweeps[s].idxmax()
-    return dict(sigma=s, thresh=t, relative=t != 'otsu')
+    return dict(sigma=s, **_sweep_kwargs(sweeps[s].idxmax()))
 
 def smoothed_localisation(cams, masks, sigma: float = 0., **kwargs) -> pd.DataFrame:
     "`localisation` of the maps smoothed by `sigma` (`smooth_maps`): takes `best_smoothing`'s dict as keyword arguments"
     return localisation(smooth_maps(cams, sigma), masks, **kwargs)
+
+# %% ../nbs/11b_scoring.ipynb #a5bf9d3f
+def best_smoothing_by(cams, masks, groups, sigmas=(0, 1, 2, 4), min_count: int = 5, **kwargs) -> dict:
+    "`best_smoothing` within each group of patients (e.g. the finding each map explains), as {group: setting}; key None: the choice over all of them, for groups with fewer than `min_count` patients here or none"
+    cams, masks, groups = np.asarray(torch.as_tensor(cams).float()), np.asarray(masks), np.asarray(groups)
+    if not len(groups) == len(cams) == len(masks):
+        raise ValueError(f"give one group per map: {len(groups)} groups, {len(cams)} maps, {len(masks)} masks")
+    out = {None: best_smoothing(cams, masks, sigmas, **kwargs)}
+    for g in pd.unique(groups):
+        i = groups == g
+        if i.sum() >= min_count: out[g.item() if isinstance(g, np.generic) else g] = best_smoothing(cams[i], masks[i], sigmas, **kwargs)
+    return out
+
+def localisation_by(cams, masks, groups, settings: dict, **kwargs) -> pd.DataFrame:
+    "`smoothed_localisation` of each patient with its group's setting from `best_smoothing_by` (key None for groups without one), rows in the patients' order"
+    cams, masks, groups = np.asarray(torch.as_tensor(cams).float()), np.asarray(masks), np.asarray(groups)
+    if not len(groups) == len(cams) == len(masks):
+        raise ValueError(f"give one group per map: {len(groups)} groups, {len(cams)} maps, {len(masks)} masks")
+    out = [None] * len(groups)
+    for g in pd.unique(groups):
+        i = np.flatnonzero(groups == g)
+        scored = smoothed_localisation(cams[i], masks[i], **settings.get(g, settings[None]), **kwargs)
+        for j, (_, row) in zip(i, scored.iterrows()): out[j] = row
+    return pd.DataFrame(out).reset_index(drop=True)
 
 # %% ../nbs/11b_scoring.ipynb #b5c36e6c
 def table_masks(dl, column: str, modality: str | None = None) -> np.ndarray:
