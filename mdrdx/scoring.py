@@ -196,11 +196,16 @@ def smoothed_localisation(cams, masks, sigma: float = 0., **kwargs) -> pd.DataFr
     return localisation(smooth_maps(cams, sigma), masks, **kwargs)
 
 # %% ../nbs/11b_scoring.ipynb #a5bf9d3f
-def best_smoothing_by(cams, masks, groups, sigmas=(0, 1, 2, 4), min_count: int = 5, **kwargs) -> dict:
-    "`best_smoothing` within each group of patients (e.g. the finding each map explains), as {group: setting}; key None: the choice over all of them, for groups with fewer than `min_count` patients here or none"
+def _by_group(cams, masks, groups):
+    "Maps, masks and one group per map, as arrays of the same length"
     cams, masks, groups = np.asarray(torch.as_tensor(cams).float()), np.asarray(masks), np.asarray(groups)
     if not len(groups) == len(cams) == len(masks):
         raise ValueError(f"give one group per map: {len(groups)} groups, {len(cams)} maps, {len(masks)} masks")
+    return cams, masks, groups
+
+def best_smoothing_by(cams, masks, groups, sigmas=(0, 1, 2, 4), min_count: int = 5, **kwargs) -> dict:
+    "`best_smoothing` within each group of patients (e.g. the finding each map explains), as {group: setting}; key None: the choice over all of them, for groups with fewer than `min_count` patients here or none"
+    cams, masks, groups = _by_group(cams, masks, groups)
     out = {None: best_smoothing(cams, masks, sigmas, **kwargs)}
     for g in pd.unique(groups):
         i = groups == g
@@ -209,15 +214,10 @@ def best_smoothing_by(cams, masks, groups, sigmas=(0, 1, 2, 4), min_count: int =
 
 def localisation_by(cams, masks, groups, settings: dict, **kwargs) -> pd.DataFrame:
     "`smoothed_localisation` of each patient with its group's setting from `best_smoothing_by` (key None for groups without one), rows in the patients' order"
-    cams, masks, groups = np.asarray(torch.as_tensor(cams).float()), np.asarray(masks), np.asarray(groups)
-    if not len(groups) == len(cams) == len(masks):
-        raise ValueError(f"give one group per map: {len(groups)} groups, {len(cams)} maps, {len(masks)} masks")
-    out = [None] * len(groups)
-    for g in pd.unique(groups):
-        i = np.flatnonzero(groups == g)
-        scored = smoothed_localisation(cams[i], masks[i], **settings.get(g, settings[None]), **kwargs)
-        for j, (_, row) in zip(i, scored.iterrows()): out[j] = row
-    return pd.DataFrame(out).reset_index(drop=True)
+    cams, masks, groups = _by_group(cams, masks, groups)
+    parts = [smoothed_localisation(cams[i], masks[i], **settings.get(g, settings[None]), **kwargs).set_index(i)
+             for g in pd.unique(groups) for i in [np.flatnonzero(groups == g)]]
+    return pd.concat(parts).sort_index()
 
 # %% ../nbs/11b_scoring.ipynb #b5c36e6c
 def table_masks(dl, column: str, modality: str | None = None) -> np.ndarray:

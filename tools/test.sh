@@ -37,8 +37,8 @@ stage() {  # stage NAME COMMAND...: run it, time it, stop everything if it fails
 
 setup() {  # the environment, then what it resolved to: trained models (and so some notebooks' numbers) move with both
   bash tools/setup_env.sh || return
-  "${MDRDX_VENV:-.venv}/bin/python" -m pip freeze 2>/dev/null > "$ART/pip-freeze.txt"
-  "${MDRDX_VENV:-.venv}/bin/python" - <<'PY'
+  "$BIN/python" -m pip freeze 2>/dev/null > "$ART/pip-freeze.txt"
+  "$BIN/python" - <<'PY'
 import importlib.metadata as md, platform, torch
 pk = ['torch', 'numpy', 'scipy', 'pandas', 'timm', 'transformers', 'diffusers', 'monai', 'captum', 'fastai', 'scikit-image', 'pillow']
 print('resolved:', ', '.join(f'{p} {md.version(p)}' for p in pk))
