@@ -4,6 +4,7 @@
 
 # %% ../nbs/02_encoders.ipynb #00255938
 from __future__ import annotations
+import math
 from pathlib import Path
 from typing import NamedTuple
 
@@ -14,8 +15,8 @@ from torch import nn
 from .core import ModalityKind, cache_dir, package_file, resolve_pretrained
 
 # %% auto #0
-__all__ = ['Encoded', 'masked_mean', 'ImageEncoder', 'efficientnet_lite0_weights', 'VolumeEncoder', 'tiny_bert', 'TextEncoder',
-           'TabularEncoder', 'encoder_for', 'run_encoder']
+__all__ = ['Encoded', 'masked_mean', 'pool_tokens', 'ImageEncoder', 'efficientnet_lite0_weights', 'VolumeEncoder', 'tiny_bert',
+           'TextEncoder', 'TabularEncoder', 'encoder_for', 'run_encoder']
 
 # %% ../nbs/02_encoders.ipynb #d9cd8d5a
 class Encoded(NamedTuple):
@@ -43,12 +44,20 @@ def _drop_stem_pool(backbone: nn.Module, name: str):
     for f in getattr(backbone, 'feature_info', []):
         if f['module'].startswith('layer'): f['reduction'] //= 2    # the stages after the pool; the stem's own output is unchanged
 
+def pool_tokens(t: torch.Tensor, pool: str = 'mean', r: float = 5.) -> torch.Tensor:
+    "A CNN's tokens [B, n, D] pooled over the grid per dimension: their 'mean', 'max', or 'lse' (log-sum-exp: mean at r -> 0, max at r -> inf)"
+    if pool == 'mean': return t.mean(1)
+    if pool == 'max': return t.amax(1)
+    return (torch.logsumexp(r * t, 1) - math.log(t.shape[1])) / r     # LSE_r(t) = (1/r) log mean exp(r t)
+
 class ImageEncoder(nn.Module):
     "A timm backbone as a modality encoder: feature map or ViT tokens -> [B, n, d_model]"
     def __init__(self, name='resnet18', d_model=128, img_size=64, in_chans=1, pretrained=False, pretrained_file=None, freeze=False,
-                 timm_kwargs: dict | None = None, stem_pool: bool = True):
+                 timm_kwargs: dict | None = None, stem_pool: bool = True, pool: str = 'mean', lse_r: float = 5.):
         super().__init__()
         import timm
+        if pool not in ('mean', 'max', 'lse'): raise ValueError(f"pool is 'mean', 'max' or 'lse', not {pool!r}")
+        if lse_r <= 0: raise ValueError(f"lse_r must be positive, not {lse_r}")
         kw = dict(num_classes=0, in_chans=in_chans, **(timm_kwargs or {}))
         if 'vit' in name or 'deit' in name: kw['img_size'] = img_size
         if pretrained_file:
@@ -58,6 +67,9 @@ class ImageEncoder(nn.Module):
         else: kw['pretrained'] = bool(pretrained)
         self.name, self.backbone = name, timm.create_model(name, **kw)
         self.is_vit = hasattr(self.backbone, 'patch_embed')
+        if self.is_vit and pool != 'mean':
+            raise ValueError(f"pool={pool!r} pools a CNN's feature map; a ViT's summary is its class token or timm's `global_pool`")
+        self.pool, self.lse_r = pool, lse_r
         if not stem_pool: _drop_stem_pool(self.backbone, name)
         self.proj = nn.Linear(self.backbone.num_features, d_model)
         if freeze: self.backbone.requires_grad_(False)
@@ -68,7 +80,7 @@ class ImageEncoder(nn.Module):
         t = f.flatten(2).transpose(1, 2) if f.ndim == 4 else f          # CNN map -> tokens; ViT already tokens
         t = self.proj(t)
         mask = torch.ones(t.shape[:2], dtype=torch.bool, device=t.device)
-        if not self.is_vit: return Encoded(t, mask, t.mean(1))
+        if not self.is_vit: return Encoded(t, mask, pool_tokens(t, self.pool, self.lse_r))
         if getattr(self.backbone, 'global_pool', 'token') == 'token': return Encoded(t, mask, t[:, 0])   # the class token
         return Encoded(t, mask, self.proj(self.backbone.forward_head(f, pre_logits=True)))   # timm's own pooling, e.g. 'avg'
 
@@ -172,11 +184,11 @@ class TabularEncoder(nn.Module):
 # %% ../nbs/02_encoders.ipynb #ebe16aad
 def encoder_for(spec, d_model=128, image='resnet18', image_pretrained_file=None, volume_layers=(1, 1, 1, 1),
                 text='minilm', freeze_text=True, n_features=None, image_timm_kwargs: dict | None = None,
-                image_stem_pool: bool = True) -> nn.Module:
+                image_stem_pool: bool = True, image_pool: str = 'mean', image_lse_r: float = 5.) -> nn.Module:
     "The encoder of a `ModalitySpec` (tabular needs `n_features`, the width of its normalised panel)"
     k = ModalityKind.of(spec.kind)
     if k == 'image2d': return ImageEncoder(image, d_model, img_size=spec.size[0], pretrained_file=image_pretrained_file,
-                                           timm_kwargs=image_timm_kwargs, stem_pool=image_stem_pool)
+                                           timm_kwargs=image_timm_kwargs, stem_pool=image_stem_pool, pool=image_pool, lse_r=image_lse_r)
     if k == 'volume3d': return VolumeEncoder(d_model, layers=volume_layers)
     if k == 'text':
         if spec.encoder:

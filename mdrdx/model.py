@@ -124,6 +124,7 @@ class MDRDx(Configurable, nn.Module):
                  image_pretrained_file=None,  # a local weights file for `image` (`resolve_pretrained`)
                  image_timm_kwargs=None,   # extra arguments of `timm.create_model` for `image`, e.g. dict(output_stride=8)
                  image_stem_pool=None,     # keep the backbone's stem pooling (False: finer maps for small images)
+                 image_pool=None,          # how a CNN's grid becomes the image's latent: 'mean' (`encoder_for`'s default), 'max' or 'lse'
                  volume_layers=None,       # blocks per stage of the MRI/CT volume encoder (MONAI's ResNet), e.g. (1, 1, 1, 1)
                  text=None,                # the text encoder: 'minilm', 'tiny' or a local model path
                  freeze_text=None,         # keep the text encoder's weights fixed
@@ -155,7 +156,7 @@ class MDRDx(Configurable, nn.Module):
         self.specs, self.names = list(specs), [s.name for s in specs]
         self.M, self.D, self.task, self.n_out = len(self.specs), d_model, task, n_out
         flat = dict(image=image, image_pretrained_file=image_pretrained_file, image_timm_kwargs=image_timm_kwargs,
-                    image_stem_pool=image_stem_pool, volume_layers=volume_layers, text=text, freeze_text=freeze_text)
+                    image_stem_pool=image_stem_pool, image_pool=image_pool, volume_layers=volume_layers, text=text, freeze_text=freeze_text)
         enc = {**(encoder_kwargs or {}), **{k: v for k, v in flat.items() if v is not None}}
         self.encoders = nn.ModuleDict({s.name: encoder_for(s, d_model, n_features=n_features.get(s.name), **enc) for s in self.specs})
         self._init_paths(findings, n_out, log_prior, use_prior, denoiser, diff_prediction, concat_path, pixel_decoder, pixel_taper, pixel_size,
