@@ -48,7 +48,8 @@ def pool_tokens(t: torch.Tensor, pool: str = 'mean', r: float = 5.) -> torch.Ten
     "A CNN's tokens [B, n, D] pooled over the grid per dimension: their 'mean', 'max', or 'lse' (log-sum-exp: mean at r -> 0, max at r -> inf)"
     if pool == 'mean': return t.mean(1)
     if pool == 'max': return t.amax(1)
-    return (torch.logsumexp(r * t, 1) - math.log(t.shape[1])) / r     # LSE_r(t) = (1/r) log mean exp(r t)
+    if pool == 'lse': return (torch.logsumexp(r * t, 1) - math.log(t.shape[1])) / r     # LSE_r(t) = (1/r) log mean exp(r t)
+    raise ValueError(f"pool is 'mean', 'max' or 'lse', not {pool!r}")
 
 class ImageEncoder(nn.Module):
     "A timm backbone as a modality encoder: feature map or ViT tokens -> [B, n, d_model]"
