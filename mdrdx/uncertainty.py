@@ -12,14 +12,14 @@ import torch
 from scipy import stats
 from .learner import no_metrics   # first: mdrdx.core quiets fastai's import
 from fastai.learner import Learner
-from fastcore.basics import patch
+from fastcore.basics import patch, store_attr
 from .model import batch_rows
 from .evaluation import auroc, bootstrap_ci, calibration, predict_with, drop_rate
 
 # %% auto #0
 __all__ = ['WhatIf', 'what_if', 'risk_spread', 'flip_chance', 'next_test', 'patient_summary', 'margin', 'error_auroc',
-           'risk_coverage', 'band_coverage', 'reveal_scores', 'fit_band', 'risk_band', 'reveal_test',
-           'temperature_scale', 'fit_temperature', 'ece_ci']
+           'risk_coverage', 'band_coverage', 'reveal_scores', 'fit_band', 'risk_band', 'reveal_arrays', 'reveal_test',
+           'brier_gains', 'GainModel', 'fit_gain', 'temperature_scale', 'fit_temperature', 'ece_ci']
 
 # %% ../nbs/12b_uncertainty.ipynb #d1d2f220
 class WhatIf(NamedTuple):
@@ -132,9 +132,11 @@ def flip_chance(w: WhatIf, thresh: float = .5) -> torch.Tensor:
     return chance.masked_fill(~torch.isfinite(w.probs), float('nan'))
 
 # %% ../nbs/12b_uncertainty.ipynb #3e693677
-def next_test(w: WhatIf, costs: dict | None = None, thresh: float = .5, output: int | None = None, by: str = 'change') -> pd.DataFrame:
-    "Per patient and missing modality: expected change of the risk if it were measured, its spread over the draws, flip probability, cost and rank by `by` per cost (1: order this one)"
-    if by not in ('change', 'spread'): raise ValueError(f"rank by 'change' or 'spread', not {by!r}")
+def next_test(w: WhatIf, costs: dict | None = None, thresh: float = .5, output: int | None = None, by='change') -> pd.DataFrame:
+    "Per patient and missing modality: expected change of the risk if it were measured, its spread over the draws, flip probability, cost and rank by `by` per cost (1: order this one); `by` a `GainModel`: its predicted `gain`"
+    learned = isinstance(by, GainModel)
+    if not learned and by not in ('change', 'spread'): raise ValueError(f"rank by 'change', 'spread' or a GainModel, not {by!r}")
+    if learned and output is not None: raise ValueError("a GainModel predicts the fall of the Brier score over every output; leave output=None")
     costs = _costs(w.names, costs)
     sel = slice(None) if output is None else slice(output, output + 1)
     p, a = w.probs[:, sel], w.acquire[..., sel]                    # [N, O], [K, N, M, O]
@@ -145,17 +147,18 @@ def next_test(w: WhatIf, costs: dict | None = None, thresh: float = .5, output: 
     df = pd.DataFrame(dict(patient=np.repeat(w.ids, len(w.names)), modality=np.tile(w.names, N),
                            change=change.reshape(-1).numpy(), spread=spread.reshape(-1).numpy(), flip=flip.reshape(-1).numpy(),
                            missing=(~w.presence).reshape(-1).numpy()))
+    if learned: df['gain'] = by.predict(p.numpy(), change.numpy(), spread.numpy(), w.presence.numpy()).reshape(-1)
     df = df[df.missing & df.change.notna()].drop(columns='missing')
     df['cost'] = df.modality.map(costs)
-    df['value'] = df[by] / df.cost
+    df['value'] = df['gain' if learned else by] / df.cost
     df['rank'] = df.groupby('patient', sort=False).value.rank(ascending=False, method='first').astype(int)
     return df.sort_values(['patient', 'rank'], kind='stable').reset_index(drop=True)
 
 # %% ../nbs/12b_uncertainty.ipynb #c3d03e27
 @patch
 def next_test(self: Learner, dl=None, k: int = 8, costs: dict | None = None, thresh: float = .5, output: int | None = None,
-              seed: int = 1000, by: str = 'change') -> pd.DataFrame:
-    "Which missing modality of each patient of `dl` (default: the validation set) to measure next: `next_test` of `what_if` with `k` draws"
+              seed: int = 1000, by='change') -> pd.DataFrame:
+    "Which missing modality of each patient of `dl` (default: the validation set) to measure next: `next_test` of `what_if` with `k` draws (`by`: 'change', 'spread' or a `GainModel` from `fit_gain`)"
     return next_test(what_if(self, dl, k, seed), costs, thresh, output, by)
 
 # %% ../nbs/12b_uncertainty.ipynb #8e3e7d59
@@ -296,15 +299,14 @@ def _brier(p, y, task):
     return ((p - y) ** 2).mean(1)
 
 @torch.no_grad()
-def reveal_test(learn: Learner, dl=None, keep: int = 1, k: int = 8, costs: dict | None = None, n_random: int = 20,
-                n_boot: int = 500, seed: int = 0):
-    "Hide all but `keep` modalities of each patient with `keep`+2 or more, rank the hidden ones, reveal one per policy: (metrics per policy, recommended minus each baseline with intervals)"
+def reveal_arrays(learn: Learner, dl=None, keep: int = 1, k: int = 8, seed: int = 0) -> dict:
+    "The reveal test's raw material: of each patient with `keep`+2 or more modalities, `keep` kept at random, the rest hidden and ranked by `k` draws, then each revealed alone"
     m, dl = learn.model, (learn.dls.valid if dl is None else dl)
     if not (hasattr(m, 'diagnose') and getattr(m, 'use_diffusion', False)):
-        raise ValueError("reveal_test needs an MDR-Dx model that imputes with its diffusion model (use_diffusion=True)")
+        raise ValueError("the reveal test needs an MDR-Dx model that imputes with its diffusion model (use_diffusion=True)")
     was_training = m.training; m.eval()
     g = torch.Generator().manual_seed(seed)
-    P, C, S, R, Y = [], [], [], [], []
+    out = {v: [] for v in 'PCSRYK'}
     try:
         for b in dl.new(shuffle=False, drop_last=False):
             inputs, pres, y = b[0], b[1].bool(), b[2]
@@ -313,52 +315,117 @@ def reveal_test(learn: Learner, dl=None, keep: int = 1, k: int = 8, costs: dict 
             pr = pres[rows]
             score = torch.rand(pr.shape, generator=g).to(pr.device).masked_fill(~pr, -1.)   # keep `keep` present ones at random
             keep_mask = torch.zeros_like(pr).scatter_(1, score.topk(keep, 1).indices, True)
-            p, c, s, r = _reveal_batch(m, batch_rows(inputs, rows), pr, keep_mask, k, seed + 1000)
-            P.append(p.cpu()); C.append(c.cpu()); S.append(s.cpu()); R.append(r.cpu()); Y.append(y[rows].cpu())
+            for v, t in zip('PCSR', _reveal_batch(m, batch_rows(inputs, rows), pr, keep_mask, k, seed + 1000)): out[v].append(t.cpu())
+            out['Y'].append(y[rows].cpu()); out['K'].append(keep_mask.cpu())
     finally: m.train(was_training)
-    if not P: raise ValueError(f"no patient of this data has {keep + 2} or more modalities to hide {keep + 2 - keep} of")
-    P, C, S, R, Y = (torch.cat(v).numpy() for v in (P, C, S, R, Y))
-    return _policies(P, C, R, Y, list(m.names), m.task, costs, n_random, n_boot, seed, S)
+    if not out['P']: raise ValueError(f"no patient of this data has {keep + 2} or more modalities to hide {keep + 2 - keep} of")
+    return dict({v: torch.cat(t).numpy() for v, t in out.items()}, names=list(m.names), task=m.task)
+
+def reveal_test(learn: Learner, dl=None, keep: int = 1, k: int = 8, costs: dict | None = None, n_random: int = 20,
+                n_boot: int = 500, seed: int = 0, fit_split: int = 5):
+    "Hide all but `keep` modalities of each patient with `keep`+2 or more, rank the hidden ones, reveal one per policy: (metrics per policy, each ranking minus each baseline with intervals)"
+    a = reveal_arrays(learn, dl, keep, k, seed)
+    return _policies(a['P'], a['C'], a['R'], a['Y'], a['names'], a['task'], costs, n_random, n_boot, seed, a['S'],
+                     kept=a['K'], fit_split=fit_split)
 
 # %% ../nbs/12b_uncertainty.ipynb #64a6ce09
-def _policies(P, C, R, Y, names, task, costs, n_random, n_boot, seed, S=None):
-    "Metrics of each policy's revealed probabilities, and the recommended policy's paired differences against the others; `S`: spreads, for a policy ranked by them"
+def _policies(P, C, R, Y, names, task, costs, n_random, n_boot, seed, S=None, kept=None, fit_split: int = 5):
+    "Metrics of each policy's revealed probabilities, and each ranking's paired differences against the baselines; `S`: spreads; `kept` [N, M]: learned policies, cross-fitted over `fit_split` parts"
     N, M = C.shape
     cost = np.array(list(_costs(names, costs).values()))
     value = C / cost                                            # NaN where nothing is hidden
     hidden = np.isfinite(value)
-    pick = {'recommended': np.nanargmax(value, 1)}
-    if S is not None: pick['recommended (spread)'] = np.nanargmax(np.where(hidden, S / cost, -np.inf), 1)
+    first = lambda v: np.nanargmax(np.where(hidden, v / cost, -np.inf), 1)    # each patient's best hidden modality per cost
+    pick = {'recommended': first(C)}
+    if S is not None: pick['recommended (spread)'] = first(S)
     n_h = hidden.sum(0)
     order = np.argsort(-np.where(n_h > 0, np.nansum(value, 0) / np.maximum(n_h, 1), -np.inf))   # the population's one order
     pick['population'] = np.array([next(j for j in order if hidden[i, j]) for i in range(N)])
     br = np.stack([_brier(R[:, j], Y, task) for j in range(M)], 1)      # per patient and revealed modality
+    if S is not None and kept is not None and fit_split >= 2:
+        gain = _brier(P, Y, task)[:, None] - br
+        parts = np.array_split(np.random.default_rng(seed + 1).permutation(N), fit_split)
+        for name, draws in (('population (by pattern)', False), ('recommended (learned)', True)):
+            pred = np.full(C.shape, np.nan)
+            for q in parts:                                     # fitted on the other parts' patients only
+                tr = np.setdiff1d(np.arange(N), q)
+                pred[q] = GainModel(draws).fit(P[tr], C[tr], S[tr], kept[tr], gain[tr]).predict(P[q], C[q], S[q], kept[q])
+            pick[name] = first(pred)
     pick['oracle'] = np.nanargmin(np.where(hidden, br, np.inf), 1)
     rng = np.random.default_rng(seed)
     randoms = [np.array([rng.choice(np.flatnonzero(h)) for h in hidden]) for _ in range(n_random)]
     rows = np.arange(N)
     probs = {k: R[rows, j] for k, j in pick.items()}
     probs['none'] = P
-    def metrics(idx, p): return auroc(p[idx], Y[idx], task), float(_brier(p[idx], Y[idx], task).mean())
-    def rand_metrics(idx):
-        v = np.array([metrics(idx, R[rows, j]) for j in randoms]); ok = np.isfinite(v)
-        return np.where(ok.any(0), np.where(ok, v, 0).sum(0) / np.maximum(ok.sum(0), 1), np.nan)   # mean of the defined ones
-    res = {k: metrics(rows, p) for k, p in probs.items()}
-    res['random'] = tuple(rand_metrics(rows))
-    out = pd.DataFrame([dict(policy=k, auroc=a, brier=b, mean_cost=float(cost[pick[k]].mean()) if k in pick else np.nan)
-                        for k, (a, b) in res.items()]).set_index('policy').loc[['none', 'random', 'population', 'recommended'] + (['recommended (spread)'] if S is not None else []) + ['oracle']]
+    memo = {}
+    def metrics(idx, name):
+        key = (name, idx.tobytes())
+        if key not in memo:
+            if name == 'random':                                # the mean over the random choices where defined
+                v = np.array([(auroc(R[rows, j][idx], Y[idx], task), float(_brier(R[rows, j][idx], Y[idx], task).mean())) for j in randoms])
+                ok = np.isfinite(v)
+                memo[key] = np.where(ok.any(0), np.where(ok, v, 0).sum(0) / np.maximum(ok.sum(0), 1), np.nan)
+            else: memo[key] = np.array([auroc(probs[name][idx], Y[idx], task), float(_brier(probs[name][idx], Y[idx], task).mean())])
+        return memo[key]
+    names_ = [p for p in ['none', 'random', 'population', 'population (by pattern)', 'recommended', 'recommended (spread)',
+                          'recommended (learned)', 'oracle'] if p in probs or p == 'random']
+    out = pd.DataFrame([dict(policy=k, auroc=metrics(rows, k)[0], brier=metrics(rows, k)[1],
+                             mean_cost=float(cost[pick[k]].mean()) if k in pick else np.nan) for k in names_]).set_index('policy')
     out.loc['random', 'mean_cost'] = float(np.mean([cost[j].mean() for j in randoms]))
     diffs = []
-    for other in ('random', 'population'):
-        def stat(idx, i=None, other=other):
-            a = metrics(idx, probs['recommended'])
-            o = rand_metrics(idx) if other == 'random' else metrics(idx, probs[other])
-            return np.array(a) - np.array(o)
-        d = stat(rows)
-        for i, name in enumerate(['auroc', 'brier']):
-            lo, hi = bootstrap_ci(lambda idx, i=i: stat(idx)[i], N, n_boot=n_boot, seed=seed)
-            diffs.append(dict(versus=other, metric=name, diff=d[i], lo=lo, hi=hi))
+    for rec in [p for p in ('recommended', 'recommended (learned)') if p in probs]:
+        for other in [p for p in ('random', 'population', 'population (by pattern)') if p in probs or p == 'random']:
+            d = metrics(rows, rec) - metrics(rows, other)
+            for i, name in enumerate(['auroc', 'brier']):
+                lo, hi = bootstrap_ci(lambda idx, i=i: (metrics(idx, rec) - metrics(idx, other))[i], N, n_boot=n_boot, seed=seed)
+                diffs.append(dict(policy=rec, versus=other, metric=name, diff=d[i], lo=lo, hi=hi))
     return out, pd.DataFrame(diffs)
+
+# %% ../nbs/12b_uncertainty.ipynb #af130d7c
+def _gain_features(P, C, S, kept, draws: bool):
+    "[N, M, F] per patient and modality: which modalities are kept (0/1), and with `draws` the draws' expected change and spread and the Brier score today's risk expects of itself"
+    N, M = C.shape
+    f = [np.broadcast_to(np.asarray(kept, dtype=float)[:, None, :], (N, M, M))]
+    if draws:
+        u = (P * (1 - P)).mean(1)
+        f += [np.nan_to_num(C)[..., None], np.nan_to_num(S)[..., None], np.broadcast_to(u[:, None, None], (N, M, 1))]
+    return np.concatenate(f, -1)
+
+def brier_gains(a: dict) -> np.ndarray:
+    "[N, M] from `reveal_arrays`: how much each patient's Brier score falls when modality m alone is revealed (NaN where m was not hidden)"
+    br = np.stack([_brier(a['R'][:, j], a['Y'], a['task']) for j in range(a['R'].shape[1])], 1)
+    return _brier(a['P'], a['Y'], a['task'])[:, None] - br
+
+class GainModel:
+    "Per modality, the fall of a patient's Brier score when it is revealed, predicted from the kept modalities and (`draws`) the draws' change, spread and today's uncertainty: a ridge regression fitted where the truth is known"
+    def __init__(self, draws: bool = True, alpha: float = 1., min_rows: int = 10): store_attr()
+    def fit(self, P, C, S, kept, gain):
+        "`P` [N, O] risks from the kept modalities; `C`, `S` [N, M] expected change and spread (NaN where not hidden); `kept` [N, M]; `gain` [N, M] the Brier score's fall"
+        from sklearn.linear_model import Ridge
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+        X, ok = _gain_features(P, C, S, kept, self.draws), np.isfinite(gain) & np.isfinite(C)
+        if not ok.any(): raise ValueError("nothing to learn from: no hidden modality has a revealed Brier score")
+        fallback = float(gain[ok].mean())
+        self.models_ = []
+        for j in range(C.shape[1]):           # too few patients for a regression: the modality's mean (or everyone's)
+            r = ok[:, j]
+            if r.sum() < self.min_rows: self.models_.append(float(gain[r, j].mean()) if r.any() else fallback)
+            else: self.models_.append(make_pipeline(StandardScaler(), Ridge(alpha=self.alpha)).fit(X[r, j], gain[r, j]))
+        return self
+    def predict(self, P, C, S, kept) -> np.ndarray:
+        "[N, M] the predicted fall of the Brier score per hidden modality (NaN where `C` is NaN: not hidden)"
+        if len(self.models_) != C.shape[1]: raise ValueError(f"fitted for {len(self.models_)} modalities, given {C.shape[1]}")
+        X, out = _gain_features(P, C, S, kept, self.draws), np.full(C.shape, np.nan)
+        for j, mdl in enumerate(self.models_):
+            r = np.isfinite(C[:, j])
+            if r.any(): out[r, j] = mdl if isinstance(mdl, float) else mdl.predict(X[r, j])
+        return out
+
+def fit_gain(learn: Learner, dl=None, keep: int = 1, k: int = 8, draws: bool = True, alpha: float = 1., seed: int = 0) -> GainModel:
+    "A `GainModel` fitted by the reveal test on `dl`'s patients (default: the validation set; labelled, complete patients): for `next_test(..., by=)`"
+    a = reveal_arrays(learn, dl, keep, k, seed)
+    return GainModel(draws, alpha).fit(a['P'], a['C'], a['S'], a['K'], brier_gains(a))
 
 # %% ../nbs/12b_uncertainty.ipynb #e907cdb7
 def _logits(p, task):
