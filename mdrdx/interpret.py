@@ -100,13 +100,13 @@ def modality_attribution(self: MDRDxInterpretation, idxs=None, target=None, base
 # %% ../nbs/11c_interpret.ipynb #babd3ce4
 @patch
 def image_map(self: MDRDxInterpretation, idxs=None, target=None, modality=None, method: str | None = None, layer=None, **kwargs) -> torch.Tensor:
-    "A heatmap per patient [n, *spatial]: `method` 'gradcam' or 'gradcam-element' (`grad_cam` at `layer`), 'ig' or 'saliency' (`pixel_attribution`), 'rollout'; default Grad-CAM, rollout for a ViT"
+    "A heatmap per patient [n, *spatial]: `method` 'gradcam' or 'gradcam-element' (`grad_cam` at `layer`), 'ig', 'blur-ig' or 'saliency' (`pixel_attribution`), 'rollout'; default Grad-CAM, rollout for a ViT"
     inp, pres = self.batch(idxs)
     name = _modality(self.model, modality, (ModalityKind.image2d, ModalityKind.volume3d), 'an image map')
     enc = self.model.encoders[name]
     if method is None: method = 'rollout' if isinstance(enc, ImageEncoder) and enc.is_vit else 'gradcam'
-    if method not in ('rollout', 'ig', 'saliency', *_CAMS):
-        raise ValueError(f"method is one of {['rollout', *_CAMS, 'ig', 'saliency']}, not {method!r}")
+    if method not in ('rollout', 'ig', 'blur-ig', 'saliency', *_CAMS):
+        raise ValueError(f"method is one of {['rollout', *_CAMS, 'ig', 'blur-ig', 'saliency']}, not {method!r}")
     if method == 'rollout': return attention_rollout(self.model, inp, pres, name, **kwargs)
     if method in _CAMS: return grad_cam(self.model, inp, pres, self.targets(idxs, target), name, layer, _CAMS[method])
     return pixel_attribution(self.model, inp, pres, self.targets(idxs, target), name, method, **kwargs)
