@@ -4,7 +4,8 @@
 
 # %% ../nbs/09_evaluation.ipynb #c5776115
 from __future__ import annotations
-import inspect, time, warnings
+import inspect, os, time, warnings
+from pathlib import Path
 from itertools import combinations
 
 import numpy as np
@@ -19,8 +20,8 @@ from sklearn import metrics as skm
 # %% auto #0
 __all__ = ['BENCHMARK_COHORTS', 'score', 'auroc', 'bootstrap_ci', 'PresenceEdit', 'predict_with', 'drop_rate', 'without',
            'robustness_sweep', 'plot_robustness', 'parallel_map', 'cross_validate', 't_interval', 'summarize',
-           'benchmark', 'interval', 'benchmark_table', 'imputation_report', 'subgroup_report', 'calibration',
-           'plot_reliability', 'pattern_report', 'frechet_distance', 'ssim', 'nearest_ssim', 'dcr']
+           'library_fingerprint', 'benchmark', 'interval', 'benchmark_table', 'imputation_report', 'subgroup_report',
+           'calibration', 'plot_reliability', 'pattern_report', 'frechet_distance', 'ssim', 'nearest_ssim', 'dcr']
 
 # %% ../nbs/09_evaluation.ipynb #dcaba597
 def score(probs, y, task: str = 'multilabel', thresh: float = .5) -> dict:
@@ -204,10 +205,43 @@ def summarize(scores: pd.DataFrame, level: float = .95, test_train: float = 0.) 
     return scores.groupby(['method', 'metric']).value.apply(ci).unstack()
 
 # %% ../nbs/09_evaluation.ipynb #b73acec1
+_FIT_MODULES = ('core', 'data', 'encoders', 'knowledge', 'fusion', 'diffusion', 'model', 'learner', 'baselines', 'evaluation', 'pretrained')
+
+def library_fingerprint() -> str:
+    "A hash of the source of the modules that make, train and score the models (`_FIT_MODULES`): what a cached fold result depends on"
+    import hashlib, mdrdx
+    root, h = Path(mdrdx.__file__).parent, hashlib.sha1()
+    for p in sorted(root.rglob('*.py')):
+        rel = p.relative_to(root)
+        if rel.parts[0].removesuffix('.py') in _FIT_MODULES: h.update(str(rel).encode()); h.update(p.read_bytes())
+    return h.hexdigest()[:12]
+
+def _task_file(cache, cache_key, lib, c, t, name, r, i, s, bs, rates, scenarios, n_boot, k):
+    "The cache file of one (cohort, method, repeat, fold) task: named by a hash of everything its result depends on"
+    import hashlib
+    y = np.ascontiguousarray(t.target.encode(t.df))
+    who = hashlib.sha1(np.asarray(t.ids).astype(str).astype('U').tobytes() + y.tobytes()).hexdigest()   # the patients and their labels
+    key = repr((lib, cache_key, c, who, tuple(t.names), name, r, i, s, bs, tuple(rates), scenarios, n_boot, k))
+    return Path(cache) / f"{c}-{name.replace(' ', '_').replace('/', '_')}-r{r}-f{i}-{hashlib.sha1(key.encode()).hexdigest()[:16]}.pkl"
+
+def _cv_fold_saved(path, *args):
+    "`_cv_fold`, its result written to `path` (atomically) as soon as it is done"
+    import pickle
+    res = _cv_fold(*args)
+    tmp = path.with_suffix(f'.tmp{os.getpid()}')
+    tmp.write_bytes(pickle.dumps(res)); tmp.replace(path)
+    return res
+
 def benchmark(tables: dict, fit_for, methods, k: int = 5, bs: int = 32, cohort_bs: dict | None = None, seed: int = 0,
-              rates=(0, .3, .5, .8), scenarios: str | None = 'single', n_boot: int = 200, n_jobs: int = 1, repeats: int | dict = 1):
-    "`cross_validate` of each of `methods` on each of `tables` ({cohort: PatientTable}): (scores, robustness, fit seconds) with a `cohort` column; `repeats`: the CV repeated with seeds `seed`, `seed` + 1, ... (an int, or {cohort: repeats})"
-    tasks, keys = [], []
+              rates=(0, .3, .5, .8), scenarios: str | None = 'single', n_boot: int = 200, n_jobs: int = 1, repeats: int | dict = 1,
+              cache=None, cache_key=None):
+    "`cross_validate` of each of `methods` on each of `tables` ({cohort: PatientTable}): (scores, robustness, fit seconds) with a `cohort` column; `repeats`: the CV repeated with seeds `seed`, `seed` + 1, ...; `cache`: a folder keeping each finished fold's result, reused by a run with the same `cache_key`"
+    import pickle
+    if cache is not None:
+        if cache_key is None: raise ValueError("a cache needs `cache_key`: the settings behind fit_for (epochs, lr, encoders, ...), so that "
+                                               "no result of other settings is reused")
+        Path(cache).mkdir(parents=True, exist_ok=True); lib = library_fingerprint()
+    tasks, keys, files = [], [], []
     takes_seed = len(inspect.signature(fit_for).parameters) > 1          # fit_for(name, seed): each repeat fits with its own seed
     for c, t in tables.items():
         for r in range(repeats.get(c, 1) if isinstance(repeats, dict) else repeats):
@@ -217,12 +251,20 @@ def benchmark(tables: dict, fit_for, methods, k: int = 5, bs: int = 32, cohort_b
                 if name.startswith('unimodal ') and name.split(' ', 1)[1] not in t.names: continue   # a modality this cohort lacks
                 fit = fit_for(name, s) if takes_seed else fit_for(name)
                 for i, sp in enumerate(folds):
-                    tasks.append((t, fit, r * k + i, sp, (cohort_bs or {}).get(c, bs), s, rates, scenarios, name, n_boot))
+                    b = (cohort_bs or {}).get(c, bs)
+                    tasks.append((t, fit, r * k + i, sp, b, s, rates, scenarios, name, n_boot))
                     keys.append((c, name, r * k + i, r))
-    res = _run_folds(tasks, n_jobs)
+                    files.append(None if cache is None else _task_file(cache, cache_key, lib, c, t, name, r, i, s, b, rates, scenarios, n_boot, k))
+    done = {j: pickle.loads(f.read_bytes()) for j, f in enumerate(files) if f is not None and f.exists()}
+    todo = [j for j in range(len(tasks)) if j not in done]
+    if cache is None: new = _run_folds([tasks[j] for j in todo], n_jobs)
+    else: new = parallel_map(_cv_fold_saved, [(files[j], *tasks[j]) for j in todo], n_jobs)
+    res = [done[j] if j in done else None for j in range(len(tasks))]
+    for j, v in zip(todo, new): res[j] = v
     scores = pd.DataFrame([dict(r, cohort=c, repeat=rp) for (c, _, _, rp), (s, _, _) in zip(keys, res) for r in s])
     robust = pd.concat([rb.assign(cohort=c, repeat=rp) for (c, _, _, rp), (_, rb, _) in zip(keys, res)], ignore_index=True)
-    times = pd.DataFrame([dict(cohort=c, method=m, fold=i, repeat=rp, seconds=secs) for (c, m, i, rp), (_, _, secs) in zip(keys, res)])
+    times = pd.DataFrame([dict(cohort=c, method=m, fold=i, repeat=rp, seconds=secs, cached=j in done)
+                          for j, ((c, m, i, rp), (_, _, secs)) in enumerate(zip(keys, res))])
     return scores, robust, times
 
 # %% ../nbs/09_evaluation.ipynb #6beb451d
