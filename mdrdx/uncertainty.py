@@ -19,7 +19,7 @@ from .evaluation import auroc, bootstrap_ci, calibration, predict_with, drop_rat
 # %% auto #0
 __all__ = ['WhatIf', 'what_if', 'risk_spread', 'flip_chance', 'next_test', 'patient_summary', 'margin', 'error_auroc',
            'risk_coverage', 'band_coverage', 'reveal_scores', 'fit_band', 'risk_band', 'reveal_arrays', 'reveal_test',
-           'brier_gains', 'GainModel', 'fit_gain', 'temperature_scale', 'fit_temperature', 'ece_ci']
+           'reveal_gains', 'GainModel', 'fit_gain', 'temperature_scale', 'fit_temperature', 'ece_ci']
 
 # %% ../nbs/12b_uncertainty.ipynb #d1d2f220
 class WhatIf(NamedTuple):
@@ -322,15 +322,15 @@ def reveal_arrays(learn: Learner, dl=None, keep: int = 1, k: int = 8, seed: int 
     return dict({v: torch.cat(t).numpy() for v, t in out.items()}, names=list(m.names), task=m.task)
 
 def reveal_test(learn: Learner, dl=None, keep: int = 1, k: int = 8, costs: dict | None = None, n_random: int = 20,
-                n_boot: int = 500, seed: int = 0, fit_split: int = 5):
-    "Hide all but `keep` modalities of each patient with `keep`+2 or more, rank the hidden ones, reveal one per policy: (metrics per policy, each ranking minus each baseline with intervals)"
-    a = reveal_arrays(learn, dl, keep, k, seed)
+                n_boot: int = 500, seed: int = 0, fit_split: int = 5, target: str = 'expected', arrays: dict | None = None):
+    "Hide all but `keep` modalities of each patient with `keep`+2 or more, rank the hidden ones, reveal one per policy: (metrics per policy, each ranking minus each baseline with intervals); `arrays`: `reveal_arrays`'s, reused"
+    a = reveal_arrays(learn, dl, keep, k, seed) if arrays is None else arrays
     return _policies(a['P'], a['C'], a['R'], a['Y'], a['names'], a['task'], costs, n_random, n_boot, seed, a['S'],
-                     kept=a['K'], fit_split=fit_split)
+                     kept=a['K'], fit_split=fit_split, target=target)
 
 # %% ../nbs/12b_uncertainty.ipynb #64a6ce09
-def _policies(P, C, R, Y, names, task, costs, n_random, n_boot, seed, S=None, kept=None, fit_split: int = 5):
-    "Metrics of each policy's revealed probabilities, and each ranking's paired differences against the baselines; `S`: spreads; `kept` [N, M]: learned policies, cross-fitted over `fit_split` parts"
+def _policies(P, C, R, Y, names, task, costs, n_random, n_boot, seed, S=None, kept=None, fit_split: int = 5, target: str = 'expected'):
+    "Metrics of each policy's revealed probabilities, and each ranking's paired differences against the baselines; `S`: spreads; `kept` [N, M]: learned policies of `target` gains, cross-fitted over `fit_split` parts"
     N, M = C.shape
     cost = np.array(list(_costs(names, costs).values()))
     value = C / cost                                            # NaN where nothing is hidden
@@ -343,7 +343,7 @@ def _policies(P, C, R, Y, names, task, costs, n_random, n_boot, seed, S=None, ke
     pick['population'] = np.array([next(j for j in order if hidden[i, j]) for i in range(N)])
     br = np.stack([_brier(R[:, j], Y, task) for j in range(M)], 1)      # per patient and revealed modality
     if S is not None and kept is not None and fit_split >= 2:
-        gain = _brier(P, Y, task)[:, None] - br
+        gain = _gains(P, R, Y, task, target)
         parts = np.array_split(np.random.default_rng(seed + 1).permutation(N), fit_split)
         for name, draws in (('population (by pattern)', False), ('recommended (learned)', True)):
             pred = np.full(C.shape, np.nan)
@@ -391,10 +391,14 @@ def _gain_features(P, C, S, kept, draws: bool):
         f += [np.nan_to_num(C)[..., None], np.nan_to_num(S)[..., None], np.broadcast_to(u[:, None, None], (N, M, 1))]
     return np.concatenate(f, -1)
 
-def brier_gains(a: dict) -> np.ndarray:
-    "[N, M] from `reveal_arrays`: how much each patient's Brier score falls when modality m alone is revealed (NaN where m was not hidden)"
-    br = np.stack([_brier(a['R'][:, j], a['Y'], a['task']) for j in range(a['R'].shape[1])], 1)
-    return _brier(a['P'], a['Y'], a['task'])[:, None] - br
+def _gains(P, R, Y, task, target):
+    if target == 'expected': return ((R - P[:, None]) ** 2).mean(-1)
+    if target == 'brier': return _brier(P, Y, task)[:, None] - np.stack([_brier(R[:, j], Y, task) for j in range(R.shape[1])], 1)
+    raise ValueError(f"target is 'expected' or 'brier', not {target!r}")
+
+def reveal_gains(a: dict, target: str = 'expected') -> np.ndarray:
+    "[N, M] from `reveal_arrays`: what revealing modality m alone gains each patient (NaN where m was not hidden): 'expected' the fall of the Brier score if the revealed risk is calibrated, mean (r - p)^2 (no labels); 'brier' the fall itself"
+    return _gains(a['P'], a['R'], a['Y'], a['task'], target)
 
 class GainModel:
     "Per modality, the fall of a patient's Brier score when it is revealed, predicted from the kept modalities and (`draws`) the draws' change, spread and today's uncertainty: a ridge regression fitted where the truth is known"
@@ -422,10 +426,11 @@ class GainModel:
             if r.any(): out[r, j] = mdl if isinstance(mdl, float) else mdl.predict(X[r, j])
         return out
 
-def fit_gain(learn: Learner, dl=None, keep: int = 1, k: int = 8, draws: bool = True, alpha: float = 1., seed: int = 0) -> GainModel:
-    "A `GainModel` fitted by the reveal test on `dl`'s patients (default: the validation set; labelled, complete patients): for `next_test(..., by=)`"
+def fit_gain(learn: Learner, dl=None, keep: int = 1, k: int = 8, draws: bool = True, alpha: float = 1., seed: int = 0,
+             target: str = 'expected') -> GainModel:
+    "A `GainModel` fitted by the reveal test on `dl`'s complete patients (default: the validation set; `target` as in `reveal_gains`, 'brier' needs labels): for `next_test(..., by=)`"
     a = reveal_arrays(learn, dl, keep, k, seed)
-    return GainModel(draws, alpha).fit(a['P'], a['C'], a['S'], a['K'], brier_gains(a))
+    return GainModel(draws, alpha).fit(a['P'], a['C'], a['S'], a['K'], reveal_gains(a, target))
 
 # %% ../nbs/12b_uncertainty.ipynb #e907cdb7
 def _logits(p, task):
