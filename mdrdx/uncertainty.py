@@ -322,14 +322,14 @@ def reveal_arrays(learn: Learner, dl=None, keep: int = 1, k: int = 8, seed: int 
     return dict({v: torch.cat(t).numpy() for v, t in out.items()}, names=list(m.names), task=m.task)
 
 def reveal_test(learn: Learner, dl=None, keep: int = 1, k: int = 8, costs: dict | None = None, n_random: int = 20,
-                n_boot: int = 500, seed: int = 0, fit_split: int = 5, target: str = 'expected', arrays: dict | None = None):
+                n_boot: int = 500, seed: int = 0, fit_split: int = 0, target: str = 'expected', arrays: dict | None = None):
     "Hide all but `keep` modalities of each patient with `keep`+2 or more, rank the hidden ones, reveal one per policy: (metrics per policy, each ranking minus each baseline with intervals); `arrays`: `reveal_arrays`'s, reused"
     a = reveal_arrays(learn, dl, keep, k, seed) if arrays is None else arrays
     return _policies(a['P'], a['C'], a['R'], a['Y'], a['names'], a['task'], costs, n_random, n_boot, seed, a['S'],
                      kept=a['K'], fit_split=fit_split, target=target)
 
 # %% ../nbs/12b_uncertainty.ipynb #64a6ce09
-def _policies(P, C, R, Y, names, task, costs, n_random, n_boot, seed, S=None, kept=None, fit_split: int = 5, target: str = 'expected'):
+def _policies(P, C, R, Y, names, task, costs, n_random, n_boot, seed, S=None, kept=None, fit_split: int = 0, target: str = 'expected'):
     "Metrics of each policy's revealed probabilities, and each ranking's paired differences against the baselines; `S`: spreads; `kept` [N, M]: learned policies of `target` gains, cross-fitted over `fit_split` parts"
     N, M = C.shape
     cost = np.array(list(_costs(names, costs).values()))
