@@ -312,7 +312,7 @@ def _blur_ig(f, x: torch.Tensor, sigma_max: float, n_steps: int, sigma_min: floa
 
 def pixel_attribution(model, inputs: dict, presence: torch.Tensor, target, modality: str | None = None, method: str = 'ig',
                       n_steps: int | None = None, sigma: float | None = None, smooth: float = 1.) -> torch.Tensor:
-    "Pixel/voxel attribution of `target` on an image modality: 'ig' integrated gradients from a blurred copy, 'blur-ig' along the blurs, or 'saliency' |gradient|; [B, *spatial], NaN without the image; `n_steps` default 16 (IG), 32 (blur IG)"
+    "Pixel/voxel attribution of `target` on an image modality: 'ig' integrated gradients from a blurred copy, 'blur-ig' along the blurs, or 'saliency' |gradient|; `[B, *spatial]`, NaN without the image; `n_steps` default 16 (IG), 32 (blur IG)"
     model = _unwrap(model)
     if method not in ('ig', 'blur-ig', 'saliency'): raise ValueError(f"method is 'ig', 'blur-ig' or 'saliency', not {method!r}")
     name, out, rows, sub, pres, tgt = _image_rows(model, inputs, presence, target, modality, 'pixel attribution')
